@@ -1,0 +1,139 @@
+"""The API registry: every executable API the pipeline may sample, by name and category.
+
+Loading never stops at the first bad entry: a module that fails to import, a function whose
+signature cannot be described, or a duplicate name becomes a ``RegistryLoadError`` naming the file
+and entry, and the rest of the registry still loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from api_registry.sandbox import CallTarget
+from api_registry.python_functions import PythonFunction, api_meta, describe_function
+from api_registry.spec import ToolSpec
+
+LIBRARY_PACKAGE = "api_registry.library"
+_USER_PREFIX = "apigen_user_functions_"
+
+
+@dataclass(frozen=True)
+class RegistryLoadError:
+    source: str  # file or module
+    entry: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.entry}" if self.entry else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Registry:
+    functions: dict[str, PythonFunction] = field(default_factory=dict)
+    errors: list[RegistryLoadError] = field(default_factory=list)
+
+    @classmethod
+    def bundled(cls) -> "Registry":
+        """The function library shipped in ``api_registry/library``."""
+        registry = cls()
+        package = importlib.import_module(LIBRARY_PACKAGE)
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name.startswith("_"):
+                continue
+            module_name = f"{LIBRARY_PACKAGE}.{info.name}"
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as exc:  # a broken module must not hide the others
+                registry.errors.append(RegistryLoadError(module_name, None, f"failed to import: {exc!r}"))
+                continue
+            registry.add_module(module)
+        return registry
+
+    def add_module(self, module: ModuleType, default_category: str | None = None,
+                   marked_only: bool | None = None) -> list[PythonFunction]:
+        """Register a module's functions: the ``@api``-marked ones, or all public ones if none is marked."""
+        source = getattr(module, "__file__", None) or module.__name__
+        members = [obj for _, obj in inspect.getmembers(module, inspect.isfunction)
+                   if obj.__module__ == module.__name__ and not obj.__name__.startswith("_")]
+        marked = [f for f in members if api_meta(f) is not None]
+        chosen = marked if (marked_only or (marked_only is None and marked)) else members
+        category = default_category or getattr(module, "CATEGORY", None) or module.__name__.rsplit(".", 1)[-1]
+        added = []
+        for func in chosen:
+            meta = api_meta(func)
+            try:
+                spec = describe_function(func, category=meta.category if meta else category,
+                                         name=meta.name if meta else None,
+                                         source="python" if module.__name__.startswith(LIBRARY_PACKAGE) else f"module:{source}")
+            except Exception as exc:
+                self.errors.append(RegistryLoadError(source, func.__name__, f"cannot describe: {exc}"))
+                continue
+            entry = PythonFunction(spec=spec, module=module.__name__, qualname=func.__qualname__,
+                                   examples=meta.examples if meta else (), raises=meta.raises if meta else (),
+                                   file=None if module.__name__ in sys.modules and not module.__name__.startswith(_USER_PREFIX)
+                                   else getattr(module, "__file__", None),
+                                   func=func)
+            if self.add(entry, source):
+                added.append(entry)
+        return added
+
+    def add_functions_file(self, path: str | Path) -> list[PythonFunction]:
+        """Import a user's ``functions.py`` and register its public functions."""
+        path = Path(path).resolve()
+        name = f"{_USER_PREFIX}{path.stem}"
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError("not a Python module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            self.errors.append(RegistryLoadError(str(path), None, f"failed to import: {exc!r}"))
+            return []
+        return self.add_module(module, default_category=path.stem)
+
+    def add(self, entry: PythonFunction, source: str) -> bool:
+        if entry.name in self.functions:
+            self.errors.append(RegistryLoadError(source, entry.name,
+                                                 f"duplicate name; already registered from {self.functions[entry.name].module}"))
+            return False
+        self.functions[entry.name] = entry
+        return True
+
+    def get(self, name: str) -> PythonFunction | None:
+        return self.functions.get(name)
+
+    def target(self, name: str) -> CallTarget | None:
+        """Where the sandbox finds ``name``'s implementation; None if it has none."""
+        entry = self.functions.get(name)
+        return CallTarget(module=entry.module, qualname=entry.qualname, file=entry.file) if entry else None
+
+    def specs(self, category: str | None = None) -> list[ToolSpec]:
+        return [f.spec for f in self.functions.values() if category is None or f.spec.category == category]
+
+    def categories(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.spec.category or "uncategorized" for f in self.functions.values()).items()))
+
+    def __len__(self) -> int:
+        return len(self.functions)
+
+
+_BUNDLED: Registry | None = None
+
+
+def bundled_registry() -> Registry:
+    """The bundled library, loaded once per process."""
+    global _BUNDLED
+    if _BUNDLED is None:
+        _BUNDLED = Registry.bundled()
+    return _BUNDLED

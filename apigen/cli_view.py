@@ -1,0 +1,52 @@
+"""What ``apigen generate`` shows: progress bars while batches finish, a pass-rate table at the end."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from apigen import progress
+from apigen.models import STAGES
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def progress_bars(total: int) -> Iterator[None]:
+    bars = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False, disable=not sys.stderr.isatty())
+    ids = {stage: bars.add_task(stage, total=total) for stage in ("generate", *STAGES)}
+    unsubscribe = progress.subscribe(lambda stage, n: bars.advance(ids[stage], n) if stage in ids else None)
+    try:
+        with bars:
+            yield
+    finally:
+        unsubscribe()
+
+
+def stage_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="Per-stage pass rates")
+    for column in ("stage", "in", "passed", "failed", "pass rate", "top failure codes"):
+        table.add_column(column, justify="left" if column in ("stage", "top failure codes") else "right")
+    for stage in STAGES:
+        s = summary["stages"][stage]
+        rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.1%}"
+        codes = ", ".join(f"{code} {count}" for code, count in list(s["errors"].items())[:3])
+        table.add_row(stage, str(s["in"]), str(s["passed"]), str(s["failed"]), rate, codes)
+    return table
+
+
+def print_summary(summary: dict[str, Any], out: str) -> None:
+    out_console = Console()
+    out_console.print(stage_table(summary))
+    lost = summary.get("pairs_lost_to_failed_requests", 0)
+    out_console.print(f"generated {summary['generated']} pairs, verified {summary['verified']}, "
+                      f"rejected {summary['rejected']}" + (f", {lost} lost to failed LLM requests" if lost else "")
+                      + f" -> {out}/verified, {out}/rejected, {out}/summary.json")
+    if summary.get("simulated"):
+        out_console.print("[yellow]simulated run: this data comes from the simulated LLM, do not train on it[/yellow]")

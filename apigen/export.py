@@ -1,0 +1,95 @@
+"""Write a run's samples as Parquet: verified rows in xlam's layout, rejected rows with their reasons.
+
+Layout: ``<out>/verified/part-00000.parquet``, ``<out>/rejected/part-00000.parquet`` and
+``<out>/summary.json``. Everything is written into a staging directory beside ``<out>`` and moved
+into place at the end, so an interrupted export never leaves a dataset that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from apigen.models import Sample
+from apigen.stages import final_status
+
+PROVENANCE_FIELDS = [("style", pa.string()), ("category", pa.string()), ("generator_model", pa.string()),
+                     ("prompt_version", pa.string()), ("seed", pa.int64()), ("simulated", pa.bool_()),
+                     ("sample_key", pa.string())]
+# xlam-function-calling-60k's columns, in its order, then ours.
+VERIFIED_SCHEMA = pa.schema([("query", pa.string()), ("id", pa.int64()), ("answers", pa.string()),
+                             ("tools", pa.string()), *PROVENANCE_FIELDS])
+REJECTED_SCHEMA = pa.schema([*VERIFIED_SCHEMA, ("rejected_stage", pa.string()),
+                             ("error_codes", pa.list_(pa.string())), ("errors", pa.string()), ("raw", pa.string())])
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _row(sample: Sample, row_id: int) -> dict[str, Any]:
+    p = sample.provenance
+    answers = sample.answers if isinstance(sample.answers, str) else _dump(sample.answers)
+    return {"query": sample.query, "id": row_id, "answers": answers,
+            "tools": _dump([t.to_xlam() for t in sample.tools]),
+            "style": p.style.value, "category": p.category, "generator_model": p.generator_model,
+            "prompt_version": p.prompt_version, "seed": p.seed, "simulated": p.simulated, "sample_key": sample.key}
+
+
+def _rejected_row(sample: Sample, row_id: int) -> dict[str, Any]:
+    stage = sample.rejected_at
+    verdict = sample.verdicts.get(stage) if stage else None
+    errors = [e.model_dump() for e in verdict.errors] if verdict else []
+    return {**_row(sample, row_id), "rejected_stage": stage or "incomplete",
+            "error_codes": [e["code"] for e in errors], "errors": _dump(errors), "raw": sample.raw}
+
+
+def order_key(sample: Sample) -> tuple[int, int]:
+    return sample.provenance.request_index, sample.provenance.pair_index
+
+
+def build_tables(samples: Sequence[Sample]) -> tuple[pa.Table, pa.Table]:
+    ordered = sorted(samples, key=order_key)
+    verified = [s for s in ordered if final_status(s) == "verified"]
+    rejected = [s for s in ordered if final_status(s) != "verified"]
+    return (pa.Table.from_pylist([_row(s, i) for i, s in enumerate(verified)], schema=VERIFIED_SCHEMA),
+            pa.Table.from_pylist([_rejected_row(s, i) for i, s in enumerate(rejected)], schema=REJECTED_SCHEMA))
+
+
+def write_dataset(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path) -> Path:
+    """Write atomically: build everything in a staging directory, then swap it in."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
+    verified, rejected = build_tables(samples)
+    try:
+        (staging / "verified").mkdir(parents=True)
+        (staging / "rejected").mkdir()
+        pq.write_table(verified, staging / "verified" / "part-00000.parquet")
+        pq.write_table(rejected, staging / "rejected" / "part-00000.parquet")
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        _swap_in(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (out / "summary.json").exists() and not (out / "verified").exists():
+            raise FileExistsError(f"{out} exists and is not an apigen dataset; refusing to replace it")
+        retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, retired)
+        os.replace(staging, out)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)

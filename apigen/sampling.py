@@ -1,0 +1,133 @@
+"""Decide what each generation request asks for: style, APIs, few-shot examples, prompt variant.
+
+Every choice is drawn from an RNG seeded by ``(seed, request index)`` alone, so a re-run, a resumed
+run or a run with another batch size asks the LLM exactly the same things.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from api_registry.spec import ToolSpec
+from apigen.models import Style
+from prompts import seed_examples, style_variants
+
+SAME_CATEGORY_PROBABILITY = 0.7
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One LLM call: ``count`` query/answer pairs of ``style`` over ``tools``."""
+
+    index: int
+    style: Style
+    category: str
+    tools: tuple[ToolSpec, ...]
+    examples: tuple[dict, ...]
+    style_instructions: str
+    count: int
+
+
+class ApiSampler:
+    """Pick the APIs of a request: one for simple/parallel, 2-4 for the multiple styles.
+
+    Multi-API requests draw from one category most of the time (coherent queries), across
+    categories otherwise (diversity), as in the APIGen paper.
+    """
+
+    def __init__(self, specs: Sequence[ToolSpec]):
+        if not specs:
+            raise ValueError("the API registry is empty: nothing to sample")
+        self.by_category: dict[str, list[ToolSpec]] = defaultdict(list)
+        for spec in sorted(specs, key=lambda s: s.name):
+            self.by_category[spec.category or "uncategorized"].append(spec)
+        self.categories = sorted(self.by_category)
+        self.all = [s for c in self.categories for s in self.by_category[c]]
+
+    def sample(self, rng: random.Random, style: Style) -> tuple[str, tuple[ToolSpec, ...]]:
+        k = 1 if style in (Style.SIMPLE, Style.PARALLEL) else rng.randint(2, 4)
+        category = rng.choice(self.categories)
+        pool = self.by_category[category]
+        if k == 1 or (len(pool) >= k and rng.random() < SAME_CATEGORY_PROBABILITY):
+            return category, tuple(rng.sample(pool, k))
+        picked = rng.sample(self.all, min(k, len(self.all)))
+        categories = sorted({s.category or "uncategorized" for s in picked})
+        return "+".join(categories), tuple(picked)
+
+
+def example_style(example: dict) -> Style:
+    """The style a worked example shows, judged from its answers and tools."""
+    names = [a.get("name") for a in example.get("answers", [])]
+    if len(names) <= 1:
+        return Style.MULTIPLE if len(example.get("tools", [])) > 1 else Style.SIMPLE
+    return Style.PARALLEL if len(set(names)) == 1 else Style.PARALLEL_MULTIPLE
+
+
+class ExampleSampler:
+    """Few-shot examples, preferring ones of the requested style."""
+
+    def __init__(self, pool: Sequence[dict] | None = None, per_request: int = 2):
+        self.pool = list(pool) if pool is not None else list(seed_examples())
+        self.per_request = per_request
+        self.by_style: dict[Style, list[dict]] = defaultdict(list)
+        for example in self.pool:
+            self.by_style[example_style(example)].append(example)
+
+    def sample(self, rng: random.Random, style: Style) -> tuple[dict, ...]:
+        if not self.pool:
+            return ()
+        preferred = self.by_style.get(style, [])
+        chosen = rng.sample(preferred, min(len(preferred), self.per_request))
+        others = [e for e in self.pool if e not in chosen]
+        chosen += rng.sample(others, min(len(others), self.per_request - len(chosen)))
+        return tuple({"query": e["query"], "answers": e["answers"]} for e in chosen)
+
+
+class PromptSampler:
+    """One of several instruction wordings per style, for more varied generations."""
+
+    def __init__(self):
+        self.variants = style_variants()
+
+    def sample(self, rng: random.Random, style: Style) -> str:
+        return rng.choice(self.variants[style.value])
+
+
+@dataclass
+class RequestPlanner:
+    """Turns ``(seed, index)`` into a GenerationRequest; the three samplers do the choosing."""
+
+    apis: ApiSampler
+    examples: ExampleSampler
+    prompts: PromptSampler
+    styles: tuple[Style, ...]
+    seed: int
+    n: int
+    pairs_per_request: int
+
+    @property
+    def request_count(self) -> int:
+        return math.ceil(self.n / self.pairs_per_request)
+
+    def plan(self, index: int) -> GenerationRequest:
+        if not 0 <= index < self.request_count:
+            raise IndexError(f"request {index} outside 0..{self.request_count - 1}")
+        rng = random.Random(f"{self.seed}:{index}")
+        style = rng.choice(self.styles)
+        category, tools = self.apis.sample(rng, style)
+        count = min(self.pairs_per_request, self.n - index * self.pairs_per_request)
+        return GenerationRequest(index=index, style=style, category=category, tools=tools,
+                                 examples=self.examples.sample(rng, style),
+                                 style_instructions=self.prompts.sample(rng, style), count=count)
+
+    def plan_range(self, start: int, stop: int) -> list[GenerationRequest]:
+        return [self.plan(i) for i in range(start, min(stop, self.request_count))]
+
+
+def render_examples(examples: Sequence[dict]) -> str:
+    return "\n".join(json.dumps([e], ensure_ascii=False) for e in examples)

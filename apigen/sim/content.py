@@ -1,0 +1,225 @@
+"""What the simulated LLM says: query/answer pairs for a generation prompt, verdicts for a judge prompt.
+
+Pairs are built from the tools listed in the prompt. Arguments come from the registry's worked
+examples when the tool is registered (so clean calls really execute), else from the schema. Every
+argument value is written into the query, which is what lets the judge stay stateless: a pair
+passes when each argument value can be found in its query.
+
+A share of pairs carries one deliberate flaw aimed at one stage; each is recorded as ``Planted``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+FLAW_STAGE = {
+    "malformed_json": "format",
+    "unknown_function": "format",
+    "missing_required": "format",
+    "wrong_type": "format",
+    "raises": "execution",
+    "mismatch": "semantic",
+}
+OPENINGS = ("Could you", "Please", "Can you", "I need you to", "Help me", "Would you")
+STRINGS = ("Paris", "blue", "hello world", "alpha", "Tokyo", "report", "green", "Berlin", "delta", "sample text")
+
+
+@dataclass(frozen=True)
+class Planted:
+    """The simulator's own record of one pair it produced: the test oracle for the stages."""
+
+    query: str
+    answers: str  # canonical JSON of the answers as sent (or the malformed string)
+    flaw: str | None
+    stage: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+ExampleLookup = Callable[[str], tuple[list[dict], list[dict]]]  # name -> (example args, raising args)
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def canonical(answers: Any) -> str:
+    return answers if isinstance(answers, str) else json.dumps(answers, sort_keys=True, ensure_ascii=False)
+
+
+def _intent(description: str, name: str) -> str:
+    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0].rstrip(".!? ") if description else ""
+    if not first:
+        return f"run {name.replace('_', ' ')}"
+    return first[0].lower() + first[1:]
+
+
+def describe_call(tool: dict, arguments: dict) -> str:
+    args = ", ".join(f"{k} = {render_value(v)}" for k, v in arguments.items())
+    return f"{_intent(tool.get('description', ''), tool['name'])}" + (f" with {args}" if args else "")
+
+
+def grounded(arguments: dict, query: str) -> bool:
+    """The judge's test: every argument value is written in the query (case-insensitive)."""
+    return all(render_value(v).lower() in query.lower() for v in arguments.values())
+
+
+def compose_query(opening: str, parts: list[str]) -> str:
+    if len(parts) == 1:
+        return f"{opening} {parts[0]}?"
+    body = "; ".join(parts[:-1]) + f"; and also {parts[-1]}"
+    return f"{opening} do the following: {body}?"
+
+
+def synthesize(schema: dict, rng: random.Random, name: str = "") -> Any:
+    """A schema-valid value for a tool that has no registered examples."""
+    if "enum" in schema and schema["enum"]:
+        return rng.choice(schema["enum"])
+    if "anyOf" in schema:
+        return synthesize(next((s for s in schema["anyOf"] if s.get("type") != "null"), {}), rng, name)
+    kind = schema.get("type")
+    if kind == "integer":
+        return rng.randint(2, 60)
+    if kind == "number":
+        return round(rng.uniform(1, 100), 2)
+    if kind == "boolean":
+        return rng.choice([True, False])
+    if kind == "array":
+        if "prefixItems" in schema:
+            return [synthesize(s, rng) for s in schema["prefixItems"]]
+        return [synthesize(schema.get("items", {"type": "string"}), rng) for _ in range(2)]
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: synthesize(v, rng, k) for k, v in props.items() if k in schema.get("required", props)}
+    return rng.choice(STRINGS)
+
+
+def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[str]) -> dict | None:
+    """Arguments for one more call of ``tool``; None when its known-good examples are used up."""
+    examples, _ = lookup(tool["name"])
+    fresh = [e for e in examples if json.dumps(e, sort_keys=True) not in used]
+    if fresh:
+        args = dict(rng.choice(fresh))
+    elif examples:
+        return None  # repeating a call, or inventing arguments that may not run, would not be clean
+    else:
+        params = tool.get("parameters", {})
+        required = set(params.get("required", []))
+        args = {k: synthesize(v, rng, k) for k, v in params.get("properties", {}).items() if k in required}
+    used.add(json.dumps(args, sort_keys=True))
+    return args
+
+
+def plan_calls(style: str, tools: list[dict], rng: random.Random) -> list[dict]:
+    """Which tools a pair calls, by style."""
+    if style in ("simple", "multiple") or len(tools) == 1 and style != "parallel":
+        return [rng.choice(tools)]
+    if style == "parallel":
+        return [tools[0]] * rng.randint(2, 3)
+    picked = rng.sample(tools, min(len(tools), rng.randint(2, 3)))
+    return picked + ([rng.choice(picked)] if rng.random() < 0.3 else [])
+
+
+def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: ExampleLookup,
+              flaw_rate: float) -> tuple[dict, Planted]:
+    used: set[str] = set()
+    targets, calls = [], []
+    for tool in plan_calls(style, tools, rng):
+        arguments = _arguments(tool, rng, lookup, used)
+        if arguments is not None:
+            targets.append(tool)
+            calls.append({"name": tool["name"], "arguments": arguments})
+    described = [describe_call(t, c["arguments"]) for t, c in zip(targets, calls)]
+    opening = rng.choice(OPENINGS)
+    flaw = None
+    if rng.random() < flaw_rate:
+        flaw = _plant(rng, targets, calls, described, lookup, compose_query(opening, described))
+    query = compose_query(opening, described)
+    answers: Any = calls
+    if flaw == "malformed_json":
+        answers = json.dumps(calls)[:-2]  # cut off the closing brackets
+    return ({"query": query, "answers": answers},
+            Planted(query=query, answers=canonical(answers), flaw=flaw, stage=FLAW_STAGE.get(flaw or "")))
+
+
+def _plant(rng: random.Random, tools: list[dict], calls: list[dict], described: list[str],
+           lookup: ExampleLookup, query: str) -> str | None:
+    """Change one call so exactly one stage should reject it; returns the flaw's name."""
+    i = rng.randrange(len(calls))
+    tool, call = tools[i], calls[i]
+    props = tool.get("parameters", {}).get("properties", {})
+    required = [p for p in tool.get("parameters", {}).get("required", []) if p in call["arguments"]]
+    typed = [p for p in required if isinstance(props.get(p, {}).get("type"), str)]
+    examples, raising = lookup(tool["name"])
+    distinct = [e for e in examples if not grounded(e, query)]  # a swap the query cannot explain
+    options = ["malformed_json", "unknown_function"]
+    if required:
+        options.append("missing_required")
+    if typed:
+        options.append("wrong_type")
+    if raising:
+        options.append("raises")
+    if distinct:
+        options.append("mismatch")
+    flaw = rng.choice(options)
+    if flaw == "unknown_function":
+        call["name"] = f"{call['name']}_v2"
+    elif flaw == "missing_required":
+        call["arguments"].pop(rng.choice(required))
+    elif flaw == "wrong_type":
+        param = rng.choice(typed)
+        call["arguments"][param] = _wrong_type(props[param])
+    elif flaw == "raises":
+        call["arguments"] = dict(rng.choice(raising))
+        described[i] = describe_call(tool, call["arguments"])
+    elif flaw == "mismatch":  # the query keeps describing the old arguments
+        call["arguments"] = dict(rng.choice(distinct))
+    return flaw
+
+
+def _wrong_type(schema: dict) -> Any:
+    kind = schema.get("type")
+    if kind in ("integer", "number", "boolean", "array", "object"):
+        return "not-a-" + kind
+    return {"value": 12345}  # a string, or any-typed parameter with an enum/structure, gets an object
+
+
+def _between(text: str, tag: str) -> str:
+    match = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", text, re.S)
+    return match.group(1) if match else ""
+
+
+def is_judge_prompt(prompt: str) -> bool:
+    return "<calls>" in prompt and "<query>" in prompt
+
+
+def judge_verdict(prompt: str) -> dict:
+    """Pass iff every argument value is written in the query and every call returned a result."""
+    query = _between(prompt, "query").lower()
+    try:
+        calls = json.loads(_between(prompt, "calls"))
+    except json.JSONDecodeError:
+        return {"passed": False, "reason": "the calls are not readable"}
+    for call in calls if isinstance(calls, list) else []:
+        arguments = call.get("arguments") or {}
+        if not grounded(arguments, query):
+            return {"passed": False, "reason": f"{call.get('name')}: arguments {render_value(arguments)} are not what the query asks for"}
+    results = [line for line in _between(prompt, "results").splitlines() if line.strip()]
+    if any(line.strip() == "null" for line in results):
+        return {"passed": False, "reason": "a call returned no result"}
+    return {"passed": True, "reason": "the calls match the query and returned results"}
+
+
+def parse_generation_prompt(prompt: str) -> tuple[str, int, list[dict]]:
+    """(style, count, tools) from a generation prompt, as a reading model would find them."""
+    style = re.search(r"^Style:\s*(\w+)", prompt, re.M)
+    count = re.search(r"Generate exactly (\d+)", prompt)
+    tools = json.loads(_between(prompt, "tools") or "[]")
+    return (style.group(1) if style else "simple"), (int(count.group(1)) if count else 1), tools

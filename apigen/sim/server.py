@@ -1,0 +1,224 @@
+"""``apigen sim-llm``: an OpenAI-compatible chat-completions server on loopback, for tests and dry runs.
+
+It answers generation prompts with query/answer pairs built from the prompt's tools (a share of
+them deliberately flawed) and judge prompts with verdicts consistent with those flaws. It can also
+misbehave on purpose: HTTP 429, HTTP 500, or a reply delayed past the client's timeout, at a rate.
+
+Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats`` (counters, including
+``requests``), ``GET /planted`` (the record of every pair produced and the flaw it carries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from apigen.sim.content import (ExampleLookup, Planted, is_judge_prompt, judge_verdict, make_pair,
+                                parse_generation_prompt)
+
+SIM_MODEL = "apigen-sim"
+REJECTED_KEY = "sim-invalid-key"  # the one key the simulator refuses (HTTP 401), to test auth failures
+
+
+@dataclass
+class SimConfig:
+    seed: int = 0
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    flaw_rate: float = 0.0
+    delay_s: float = 30.0  # how long an injected "hang" lasts; set past the client timeout
+
+
+@dataclass
+class SimState:
+    """Counters and the planted record; guarded by one lock (handlers run on many threads)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counters: Counter = field(default_factory=Counter)
+    planted: list[Planted] = field(default_factory=list)
+    error_rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+
+def registry_lookup() -> ExampleLookup:
+    """Examples and raising arguments from the bundled registry, by tool name."""
+    from api_registry.registry import Registry
+
+    registry = Registry.bundled()
+
+    def lookup(name: str) -> tuple[list[dict], list[dict]]:
+        entry = registry.get(name)
+        if entry is None:
+            return [], []
+        return [dict(e.arguments) for e in entry.examples], [dict(r) for r in entry.raises]
+    return lookup
+
+
+class SimulatedLLM:
+    """The reply logic, independent of HTTP: ``reply(prompt) -> text``."""
+
+    def __init__(self, config: SimConfig, lookup: ExampleLookup | None = None):
+        self.config = config
+        self.lookup = lookup or registry_lookup()
+        self.state = SimState(error_rng=random.Random(f"errors:{config.seed}"))
+
+    def reply(self, prompt: str) -> str:
+        # Seeded by the prompt, not by arrival order: concurrent or resumed runs get the same replies.
+        rng = random.Random(f"{self.config.seed}:{hashlib.sha256(prompt.encode()).hexdigest()}")
+        if is_judge_prompt(prompt):
+            with self.state.lock:
+                self.state.counters["judge_requests"] += 1
+            return json.dumps(judge_verdict(prompt))
+        style, count, tools = parse_generation_prompt(prompt)
+        with self.state.lock:
+            self.state.counters["generation_requests"] += 1
+        if not tools:
+            return "I cannot generate pairs without tools."
+        pairs, planted = [], []
+        for _ in range(count):
+            pair, record = make_pair(style, tools, rng, self.lookup, self.config.flaw_rate)
+            pairs.append(pair)
+            planted.append(record)
+        with self.state.lock:
+            self.state.planted.extend(planted)
+        body = json.dumps(pairs, ensure_ascii=False, indent=1)
+        wrapping = rng.random()  # real models wrap JSON in fences or prose; the parser must cope
+        if wrapping < 0.3:
+            return f"```json\n{body}\n```"
+        if wrapping < 0.45:
+            return f"Here are {count} pairs:\n{body}\nLet me know if you need more."
+        return body
+
+    def injected_error(self) -> str | None:
+        """None, or one of "429", "500", "hang", at the configured rate."""
+        with self.state.lock:
+            draw = self.state.error_rng.random()
+            kind = self.state.error_rng.choice(["429", "500", "hang"])
+        return kind if draw < self.config.error_rate else None
+
+    def stats(self) -> dict:
+        with self.state.lock:
+            counts = dict(self.state.counters)
+            flaws = Counter(p.flaw or "clean" for p in self.state.planted)
+        return {"requests": counts.get("requests", 0), **counts, "pairs": sum(flaws.values()), "planted": dict(flaws)}
+
+
+def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # quiet: the CLI prints its own summary
+            pass
+
+        def _send(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.rstrip("/")
+            if path == "/stats":
+                self._send(200, sim.stats())
+            elif path == "/planted":
+                with sim.state.lock:
+                    self._send(200, [p.as_dict() for p in sim.state.planted])
+            elif path in ("/v1/models", "/models"):
+                self._send(200, {"object": "list", "data": [{"id": SIM_MODEL, "object": "model"}]})
+            else:
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        def do_POST(self) -> None:
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            length = int(self.headers.get("Content-Length", 0))
+            try:
+                request = json.loads(self.rfile.read(length) or b"{}")
+                messages = request["messages"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                self._send(400, {"error": {"message": "body must be JSON with 'messages'", "type": "invalid_request_error"}})
+                return
+            with sim.state.lock:
+                sim.state.counters["requests"] += 1
+            if self.headers.get("Authorization", "") == f"Bearer {REJECTED_KEY}":
+                self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+                return
+            error = sim.injected_error()
+            if error:
+                with sim.state.lock:
+                    sim.state.counters[f"injected_{error}"] += 1
+                if error == "429":
+                    self._send(429, {"error": {"message": "Rate limit reached (simulated)", "type": "rate_limit_error"}},
+                               {"Retry-After": "0"})
+                    return
+                if error == "500":
+                    self._send(500, {"error": {"message": "Internal error (simulated)", "type": "server_error"}})
+                    return
+                time.sleep(sim.config.delay_s)
+            if sim.config.latency_ms:
+                time.sleep(sim.config.latency_ms / 1000)
+            prompt = "\n".join(m.get("content") or "" for m in messages if isinstance(m, dict))
+            content = sim.reply(prompt)
+            self._send(200, {
+                "id": f"chatcmpl-sim-{sim.state.counters['requests']}", "object": "chat.completion",
+                "created": int(time.time()), "model": request.get("model", SIM_MODEL),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
+                          "total_tokens": (len(prompt) + len(content)) // 4}})
+
+    return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (timeout) while an injected delay ran is expected, not an error."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+class SimServer:
+    """The HTTP server around a SimulatedLLM; ``start()`` serves from a daemon thread."""
+
+    def __init__(self, config: SimConfig, host: str = "127.0.0.1", port: int = 0, lookup: ExampleLookup | None = None):
+        self.sim = SimulatedLLM(config, lookup)
+        self.httpd = _QuietServer((host, port), _handler(self.sim))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> "SimServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="apigen-sim-llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "SimServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,73 @@
+"""Run each verification stage over a batch of samples; one code path for generation and ``verify``.
+
+A stage judges only samples that passed every earlier stage; the others get ``skipped``. Each
+function returns new Sample objects (samples are immutable records), in input order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from apigen.llm import CallStats, Endpoint
+from apigen.models import STAGES, FunctionCall, Sample, StageResult
+from apigen.verify.execution import CallExecutor, check_many
+from apigen.verify.format_check import check_format, decode_answers
+from apigen.verify.semantic import judge_batch
+
+
+def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], list[int]]:
+    """Mark samples rejected earlier as skipped here; return them and the indexes still alive."""
+    out, alive = [], []
+    for i, sample in enumerate(samples):
+        if sample.alive:
+            alive.append(i)
+            out.append(sample)
+        else:
+            out.append(sample.with_verdict(StageResult.skipped(stage, f"rejected at {sample.rejected_at}")))
+    return out, alive
+
+
+def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[Sample]:
+    out, alive = _skip_dead(samples, "format")
+    for i in alive:
+        s = out[i]
+        out[i] = s.with_verdict(check_format(s.query, s.tools, s.answers, s.raw, allow_no_call=allow_no_call))
+    return out
+
+
+def calls_of(sample: Sample) -> list[FunctionCall]:
+    """The sample's calls; valid only once the format stage has passed it."""
+    decoded, _ = decode_answers(sample.answers)
+    return [FunctionCall(name=c["name"], arguments=_arguments(c)) for c in decoded]
+
+
+def _arguments(call: dict) -> dict:
+    arguments = call.get("arguments") or {}
+    if isinstance(arguments, str):
+        import json
+        arguments = json.loads(arguments)
+    return arguments
+
+
+def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sample]:
+    out, alive = _skip_dead(samples, "execution")
+    verdicts = check_many([calls_of(out[i]) for i in alive], executor)
+    for i, verdict in zip(alive, verdicts):
+        out[i] = out[i].with_verdict(verdict)
+    return out
+
+
+async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint) -> tuple[list[Sample], CallStats]:
+    out, alive = _skip_dead(samples, "semantic")
+    items = [(out[i], list((out[i].verdicts.get("execution") or StageResult.skipped("execution")).results or []))
+             for i in alive]
+    verdicts, stats = await judge_batch(items, endpoint)
+    for i, verdict in zip(alive, verdicts):
+        out[i] = out[i].with_verdict(verdict)
+    return out, stats
+
+
+def final_status(sample: Sample) -> str:
+    """``verified`` only when every stage passed (a skipped stage does not verify)."""
+    ok = all(sample.verdicts.get(s) is not None and sample.verdicts[s].status == "passed" for s in STAGES)
+    return "verified" if ok else "rejected"

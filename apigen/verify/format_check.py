@@ -1,0 +1,100 @@
+"""Stage 1, format: the answers are a JSON list of calls that fit the offered tools' schemas.
+
+Collects every failure, not only the first; each carries a stable code and the index of the call.
+Faults of the tool documentation itself are warnings on the tool, never errors of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from api_registry.spec import ToolSpec
+from api_registry.validation import validate_value
+from apigen.models import Finding, StageResult
+
+STAGE = "format"
+
+
+def decode_answers(answers: Any) -> tuple[Any, Finding | None]:
+    """Answers arrive as a list or as a JSON string of one (xlam stores strings)."""
+    if isinstance(answers, str):
+        try:
+            return json.loads(answers), None
+        except json.JSONDecodeError as exc:
+            return None, Finding(code="json_invalid", message=f"answers are not valid JSON: {exc.msg} at char {exc.pos}")
+    return answers, None
+
+
+def check_format(query: str, tools: Sequence[ToolSpec], answers: Any, raw: str | None = None,
+                 allow_no_call: bool = False) -> StageResult:
+    errors: list[Finding] = []
+    warnings = [Finding(code=f"tool_{issue.code}", message=f"tool {tool.name!r}"
+                        + (f", parameter {issue.param!r}" if issue.param else "") + f": {issue.message}")
+                for tool in tools for issue in tool.doc_issues]
+    if answers is None and raw is not None:
+        errors.append(Finding(code="json_invalid", message=f"the reply holds no usable JSON: {raw[:120]!r}"))
+        return StageResult(stage=STAGE, status="failed", errors=tuple(errors), warnings=tuple(warnings))
+    if not isinstance(query, str) or not query.strip():
+        errors.append(Finding(code="missing_query", message="the sample has no query text"))
+    decoded, problem = decode_answers(answers)
+    if problem:
+        errors.append(problem)
+    elif not isinstance(decoded, list):
+        errors.append(Finding(code="not_a_list", message=f"answers must be a JSON list of calls, got {type(decoded).__name__}"))
+    elif not decoded and not allow_no_call:
+        errors.append(Finding(code="no_calls", message="answers list no function call"))
+    else:
+        by_name = {t.name: t for t in tools}
+        for index, call in enumerate(decoded):
+            call_errors, call_warnings = _check_call(index, call, by_name, query)
+            errors.extend(call_errors)
+            warnings.extend(call_warnings)
+    return StageResult(stage=STAGE, status="failed" if errors else "passed",
+                       errors=tuple(errors), warnings=tuple(warnings))
+
+
+def _check_call(index: int, call: Any, tools: dict[str, ToolSpec], query: str) -> tuple[list[Finding], list[Finding]]:
+    if not isinstance(call, dict):
+        return [Finding(code="call_not_object", call=index, message=f"call must be an object, got {type(call).__name__}")], []
+    name = call.get("name")
+    if not isinstance(name, str) or not name:
+        return [Finding(code="missing_name", call=index, message="call has no function name")], []
+    arguments = call.get("arguments", {})
+    if isinstance(arguments, str):  # OpenAI tool calls carry arguments as a JSON string
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError as exc:
+            return [Finding(code="json_invalid", call=index, message=f"arguments of {name!r} are not valid JSON: {exc.msg}")], []
+    if not isinstance(arguments, dict):
+        return [Finding(code="arguments_not_object", call=index,
+                        message=f"arguments of {name!r} must be an object, got {type(arguments).__name__}")], []
+    extra_keys = sorted(set(call) - {"name", "arguments"})
+    warnings = [Finding(code="extra_call_key", call=index, message=f"call has extra keys {extra_keys}")] if extra_keys else []
+    tool = tools.get(name)
+    if tool is None:
+        return [Finding(code="unknown_function", call=index,
+                        message=f"{name!r} is not one of the offered tools {sorted(tools)}")], warnings
+    errors: list[Finding] = []
+    properties, required = tool.properties, set(tool.required)
+    for param in tool.required:
+        if param not in arguments:
+            errors.append(Finding(code="missing_required_param", call=index,
+                                  message=f"{name}: required parameter {param!r} is missing"))
+    for param, value in arguments.items():
+        if param not in properties:
+            errors.append(Finding(code="unknown_param", call=index, message=f"{name}: {param!r} is not a parameter"))
+            continue
+        if value is None and param not in required:
+            continue  # an explicit null for an optional parameter means "not given"
+        for problem in validate_value(value, _without_default(properties[param]), param):
+            errors.append(Finding(code=problem.code, call=index, message=f"{name}: {problem.message}"))
+        default = properties[param].get("default")
+        if default not in (None, "") and value == default and str(value).lower() not in query.lower():
+            warnings.append(Finding(code="default_value_unrequested", call=index,
+                                    message=f"{name}: {param}={value!r} is the default and the query does not ask for it"))
+    return errors, warnings
+
+
+def _without_default(schema: dict) -> dict:
+    return {k: v for k, v in schema.items() if k != "default"}

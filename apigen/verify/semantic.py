@@ -1,0 +1,66 @@
+"""Stage 3, semantic: does the answer, with its execution results, really fit the query?
+
+An LLM judge sees the query, the full tool list, the calls and their results, and returns
+``{"passed": bool, "reason": str}``. Its reply is untrusted text: parsed as JSON, never evaluated.
+An unparseable verdict is asked again; if it stays unparseable it is recorded as such.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from apigen.generation import extract_json
+from apigen.llm import CallStats, Endpoint, LLMError, complete, gather_limited
+from apigen.models import Finding, Sample, StageResult
+from prompts import load_template
+
+STAGE = "semantic"
+RESULT_CHARS = 1500  # long results are cut for the judge; the export keeps them whole
+
+
+def build_judge_messages(sample: Sample, results: Sequence[Any]) -> list[dict[str, str]]:
+    text = load_template("judge").render(
+        query=sample.query,
+        tools=json.dumps([t.to_prompt_dict() for t in sample.tools], ensure_ascii=False),
+        calls=json.dumps(sample.answers if not isinstance(sample.answers, str) else json.loads(sample.answers),
+                         ensure_ascii=False),
+        results="\n".join(json.dumps(r, ensure_ascii=False)[:RESULT_CHARS] for r in results))
+    return [{"role": "user", "content": text}]
+
+
+def parse_verdict(text: str) -> tuple[bool, str]:
+    """(passed, reason) from the judge's reply; ValueError when it is not a usable verdict."""
+    value = extract_json(text)
+    if not isinstance(value, dict) or not isinstance(value.get("passed"), bool):
+        raise ValueError(f"verdict must be an object with a boolean 'passed', got {text[:120]!r}")
+    reason = value.get("reason", "")
+    return value["passed"], reason if isinstance(reason, str) else json.dumps(reason)
+
+
+async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stats: CallStats,
+                attempts: int = 3) -> StageResult:
+    messages = build_judge_messages(sample, results)
+    last = ""
+    for _ in range(attempts):
+        try:
+            last = await complete(endpoint, messages, stats)
+        except LLMError as exc:
+            return StageResult(stage=STAGE, status="failed",
+                               errors=(Finding(code="judge_error", message=f"the judge could not be reached: {exc}"),))
+        try:
+            passed, reason = parse_verdict(last)
+        except ValueError:
+            continue
+        if passed:
+            return StageResult(stage=STAGE, status="passed", reason=reason)
+        return StageResult(stage=STAGE, status="failed", reason=reason,
+                           errors=(Finding(code="judge_rejected", message=reason or "the judge rejected the sample"),))
+    return StageResult(stage=STAGE, status="failed", reason=last[:500], errors=(
+        Finding(code="judge_unparseable", message=f"no usable verdict after {attempts} attempts: {last[:200]!r}"),))
+
+
+async def judge_batch(items: Sequence[tuple[Sample, Sequence[Any]]], endpoint: Endpoint) -> tuple[list[StageResult], CallStats]:
+    stats = CallStats()
+    verdicts = await gather_limited([judge(s, r, endpoint, stats) for s, r in items])
+    return verdicts, stats

@@ -1,0 +1,23 @@
+"""Task: plan one batch of generation requests (APIs, examples, prompt variant per request)."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from api_registry.registry import bundled_registry
+from apigen.config import RunConfig
+from apigen.sampling import ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner
+
+
+def planner_for(config: RunConfig) -> RequestPlanner:
+    return RequestPlanner(apis=ApiSampler(bundled_registry().specs()), examples=ExampleSampler(),
+                          prompts=PromptSampler(), styles=config.styles, seed=config.seed, n=config.n,
+                          pairs_per_request=config.pairs_per_request)
+
+
+def plan_batch(config: RunConfig, batch_index: int) -> list[GenerationRequest]:
+    start = batch_index * config.requests_per_batch
+    return planner_for(config).plan_range(start, start + config.requests_per_batch)
+
+
+sample_batch = task(plan_batch, name="sample", task_run_name="sample-batch-{batch_index}")

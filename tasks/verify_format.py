@@ -1,0 +1,18 @@
+"""Task: stage 1, format, over one batch."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from apigen import progress
+from apigen.batch import BatchResult
+from apigen.stages import run_format
+
+
+def verify_format(batch: BatchResult) -> BatchResult:
+    result = batch.with_samples(run_format(batch.samples))
+    progress.report("format", len(batch.samples))
+    return result
+
+
+verify_format_task = task(verify_format, name="verify-format", task_run_name="format-batch-{batch.index}")
