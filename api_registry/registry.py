@@ -16,10 +16,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
+from api_registry.rest import RestApi
 from api_registry.sandbox import CallTarget
 from api_registry.python_functions import PythonFunction, api_meta, describe_function
 from api_registry.spec import ToolSpec
+
+if TYPE_CHECKING:
+    from api_registry.importers import ImportResult
 
 LIBRARY_PACKAGE = "api_registry.library"
 _USER_PREFIX = "apigen_user_functions_"
@@ -36,9 +41,26 @@ class RegistryLoadError:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class RestEntry:
+    """An HTTP endpoint: the spec the LLM sees and how to call it."""
+
+    spec: ToolSpec
+    api: RestApi
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
 @dataclass
 class Registry:
+    """Three kinds of entry, one namespace: Python functions and REST endpoints (both executable),
+    and documented-only specs (imported tool docs, usable by the format stage)."""
+
     functions: dict[str, PythonFunction] = field(default_factory=dict)
+    rest: dict[str, RestEntry] = field(default_factory=dict)
+    documented: dict[str, ToolSpec] = field(default_factory=dict)
     errors: list[RegistryLoadError] = field(default_factory=list)
 
     @classmethod
@@ -103,37 +125,68 @@ class Registry:
         return self.add_module(module, default_category=path.stem)
 
     def add(self, entry: PythonFunction, source: str) -> bool:
-        if entry.name in self.functions:
-            self.errors.append(RegistryLoadError(source, entry.name,
-                                                 f"duplicate name; already registered from {self.functions[entry.name].module}"))
+        if self._taken(entry.name, source):
             return False
         self.functions[entry.name] = entry
         return True
 
-    def get(self, name: str) -> PythonFunction | None:
-        return self.functions.get(name)
+    def add_import(self, result: "ImportResult", source: str) -> int:
+        """Register what an importer produced; its errors join the registry's. Returns how many were added."""
+        self.errors.extend(result.errors)
+        added = 0
+        for spec in result.specs:
+            if self._taken(spec.name, source):
+                continue
+            if spec.name in result.rest:
+                self.rest[spec.name] = RestEntry(spec=spec, api=result.rest[spec.name])
+            else:
+                self.documented[spec.name] = spec
+            added += 1
+        return added
 
-    def target(self, name: str) -> CallTarget | None:
-        """Where the sandbox finds ``name``'s implementation; None if it has none."""
+    def _taken(self, name: str, source: str) -> bool:
+        for kind, table in (("Python function", self.functions), ("REST API", self.rest), ("tool", self.documented)):
+            if name in table:
+                entry = table[name]
+                origin = getattr(entry, "module", None) or getattr(getattr(entry, "spec", entry), "source", None)
+                self.errors.append(RegistryLoadError(source, name, f"duplicate name; already registered as a {kind}"
+                                                     + (f" from {origin}" if origin else "")))
+                return True
+        return False
+
+    def get(self, name: str) -> PythonFunction | RestEntry | None:
+        """An executable entry by name (a Python function or a REST endpoint)."""
+        return self.functions.get(name) or self.rest.get(name)
+
+    def spec(self, name: str) -> ToolSpec | None:
+        entry = self.get(name)
+        return entry.spec if entry is not None else self.documented.get(name)
+
+    def target(self, name: str) -> CallTarget | RestApi | None:
+        """How ``name`` is executed: a sandbox target, a REST endpoint, or None (no implementation)."""
         entry = self.functions.get(name)
-        return CallTarget(module=entry.module, qualname=entry.qualname, file=entry.file) if entry else None
+        if entry is not None:
+            return CallTarget(module=entry.module, qualname=entry.qualname, file=entry.file)
+        rest = self.rest.get(name)
+        return rest.api if rest is not None else None
 
     def specs(self, category: str | None = None) -> list[ToolSpec]:
-        return [f.spec for f in self.functions.values() if category is None or f.spec.category == category]
+        """Executable APIs (the ones generation may sample)."""
+        executable = [f.spec for f in self.functions.values()] + [r.spec for r in self.rest.values()]
+        return [s for s in executable if category is None or s.category == category]
+
+    def all_specs(self) -> list[ToolSpec]:
+        return self.specs() + list(self.documented.values())
 
     def categories(self) -> dict[str, int]:
-        return dict(sorted(Counter(f.spec.category or "uncategorized" for f in self.functions.values()).items()))
+        return dict(sorted(Counter(s.category or "uncategorized" for s in self.specs()).items()))
 
     def __len__(self) -> int:
-        return len(self.functions)
-
-
-_BUNDLED: Registry | None = None
+        return len(self.functions) + len(self.rest)
 
 
 def bundled_registry() -> Registry:
     """The bundled library, loaded once per process."""
-    global _BUNDLED
-    if _BUNDLED is None:
-        _BUNDLED = Registry.bundled()
-    return _BUNDLED
+    from api_registry.sources import load_registry
+
+    return load_registry()

@@ -21,6 +21,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+TIMED_OUT, DIED = "timed_out", "died"
+
+
 @dataclass(frozen=True)
 class CallTarget:
     """What to run: a module (or file) and a function name, taken from the registry."""
@@ -59,14 +62,14 @@ class _Worker:
         self.buffer = b""
         self.calls = 0
 
-    def request(self, payload: dict, timeout_s: float) -> dict | None:
-        """The worker's JSON answer, or None if it timed out or died (the caller kills it)."""
+    def request(self, payload: dict, timeout_s: float) -> dict | str:
+        """The worker's JSON answer, or ``TIMED_OUT`` / ``DIED`` (the caller then kills and replaces it)."""
         self.calls += 1
         try:
             self.proc.stdin.write((json.dumps(payload) + "\n").encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
-            return None
+            return DIED
         deadline = time.monotonic() + timeout_s
         fd = self.proc.stdout.fileno()
         with selectors.DefaultSelector() as selector:
@@ -74,10 +77,10 @@ class _Worker:
             while b"\n" not in self.buffer:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
-                    return None
+                    return TIMED_OUT
                 chunk = os.read(fd, 65536)
                 if not chunk:
-                    return None
+                    return DIED
                 self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return json.loads(line)
@@ -127,14 +130,13 @@ class SandboxPool:
                    "file": target.file, "arguments": arguments}
         try:
             answer = worker.request(payload, timeout)
-        except Exception:
-            answer = None
+        except (OSError, ValueError):  # an unreadable answer: treat the worker as gone
+            answer = DIED
         elapsed = time.monotonic() - started
-        if answer is None:
-            timed_out = worker.proc.poll() is None
+        if isinstance(answer, str):
             worker.kill()
             self._idle.put(self._replacement())
-            if timed_out:
+            if answer == TIMED_OUT:
                 return Outcome(ok=False, code="timeout", message=f"the call ran longer than {timeout:g} s", seconds=elapsed)
             return Outcome(ok=False, code="worker_died",
                            message=f"the sandbox worker died (exit {worker.proc.returncode})", seconds=elapsed)

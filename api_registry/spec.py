@@ -3,7 +3,7 @@
 A tool arrives with parameters in one of two dialects and leaves with one JSON Schema:
 
 * xlam: ``{"p": {"type": "List[int]", "description": ..., "default": ...}}``, optionality in the
-  type string, no ``required`` list;
+  type string (or implied by a non-empty default), no ``required`` list;
 * JSON Schema / OpenAI / BFCL: ``{"type": "object"|"dict", "properties": ..., "required": [...]}``,
   with BFCL's non-standard ``dict``/``float``/``tuple``/``any`` type names.
 
@@ -188,7 +188,10 @@ def _from_xlam(params: dict, tool: str, issues: list[DocIssue]) -> dict:
         if not decl.get("description"):
             issues.append(DocIssue(code="undocumented_param", param=pname, message="parameter has no description"))
         properties[pname] = schema
-        if not optional:
+        # xlam convention: a parameter with a real default can be left out (the API fills it in),
+        # even without ", optional"; "" is xlam's way of writing "no default".
+        has_default = decl.get("default") not in (None, "")
+        if not optional and not has_default:
             required.append(pname)
         if "default" in schema:
             _check_default(schema, tool, pname, issues)

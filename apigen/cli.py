@@ -1,4 +1,4 @@
-"""``apigen``: the command line. Generate datasets, run the simulated LLM endpoint.
+"""``apigen``: the command line. Generate datasets, verify existing ones, run the simulated LLM endpoint.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (nothing was started).
 """
@@ -61,6 +61,33 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--flaw-rate", type=_rate, default=0.2, help="with --simulate: share of deliberately flawed pairs")
     gen.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
+    ver = sub.add_parser("verify", help="run the three stages over an existing dataset (xlam layout)")
+    ver.add_argument("input", help=".jsonl, .json (a list) or .parquet with id, query, tools, answers")
+    ver.add_argument("--stages", default="format,execution,semantic", help="comma-separated (default: all three)")
+    ver.add_argument("--functions", nargs="+", default=[], metavar="FILE.py",
+                     help="Python modules whose public functions implement the dataset's tools")
+    ver.add_argument("--judge-model", help="semantic judge (litellm style), or 'none' for the deterministic rules only")
+    ver.add_argument("--judge-api-base", help="base URL of the judge's endpoint")
+    ver.add_argument("--out", default="verdicts.jsonl", help="verdicts, one JSON object per row (default verdicts.jsonl)")
+    ver.add_argument("--batch-size", type=int, default=500)
+    ver.add_argument("--concurrency", type=int, default=8)
+    ver.add_argument("--timeout", type=float, default=60.0, help="judge request timeout in seconds")
+    ver.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
+
+    reg = sub.add_parser("registry", help="list or check the APIs in the registry")
+    reg_sub = reg.add_subparsers(dest="registry_command", required=True)
+    for name, text in (("list", "categories, counts and sources; --json for one object per API"),
+                       ("check", "execute every API once and report which are usable (also a Prefect flow)")):
+        p = reg_sub.add_parser(name, help=text)
+        _add_registry_sources(p)
+        if name == "list":
+            p.add_argument("--json", action="store_true", help="one JSON object per API (name, category, source, kind)")
+        else:
+            p.add_argument("--out", default="registry_report.json", help="report path (a .md twin is written beside it)")
+            p.add_argument("--credentials-block", help="name of an ApiCredentials block holding REST API keys")
+            p.add_argument("--timeout", type=float, default=5.0, help="per-call timeout in seconds")
+            p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
+
     sim = sub.add_parser("sim-llm", help="serve the simulated OpenAI-compatible LLM endpoint")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8001)
@@ -70,6 +97,80 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--delay-s", type=_non_negative_float, default=30.0, help="length of an injected delay")
     sim.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _add_registry_sources(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--functions", nargs="+", default=[], metavar="FILE.py", help="Python modules of functions")
+    parser.add_argument("--rest", nargs="+", default=[], metavar="FILE", help="REST API definition files")
+    parser.add_argument("--toolbench", nargs="+", default=[], metavar="FILE", help="ToolBench api_list files")
+    parser.add_argument("--toolbench-base-url", default=None, help="mirror serving ToolBench APIs")
+    parser.add_argument("--tools", nargs="+", default=[], metavar="FILE",
+                        help="tool docs (xlam rows, OpenAI tools, BFCL files): documentation only")
+    parser.add_argument("--no-bundled", action="store_true", help="leave out the bundled function library")
+
+
+def _registry_sources(args: argparse.Namespace):
+    from api_registry.sources import DEFAULT_TOOLBENCH_BASE, RegistrySources
+
+    for flag in ("functions", "rest", "toolbench", "tools"):
+        for path in getattr(args, flag):
+            if not os.path.isfile(path):
+                raise UsageError(f"--{flag} {path}: no such file")
+    absolute = lambda paths: tuple(os.path.abspath(p) for p in paths)  # noqa: E731
+    return RegistrySources(bundled=not args.no_bundled, functions=absolute(args.functions), rest=absolute(args.rest),
+                           toolbench=absolute(args.toolbench), tools=absolute(args.tools),
+                           toolbench_base_url=args.toolbench_base_url or DEFAULT_TOOLBENCH_BASE)
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    from api_registry.sources import load_registry
+
+    sources = _registry_sources(args)
+    registry = load_registry(sources)
+    for error in registry.errors:
+        print(f"warning: {error}", file=sys.stderr)
+    if args.registry_command == "list":
+        return _registry_list(registry, args.json)
+    from apigen.config import ExecutionSettings
+
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.registry_check import registry_check
+
+    summary = registry_check(out=args.out, execution=ExecutionSettings(
+        registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block))
+    print(f"{summary['usable']} of {summary['apis']} APIs usable; "
+          f"execution failures {summary['execution_failures'] or 'none'}; doc flags {summary['doc_flags'] or 'none'}")
+    print(f"report: {args.out} (and {os.path.splitext(args.out)[0]}.md)")
+    return 0
+
+
+def _registry_list(registry: Any, as_json: bool) -> int:
+    import json
+    from collections import Counter
+
+    rows = ([{"name": f.name, "category": f.spec.category, "source": f.spec.source, "kind": "python"}
+             for f in registry.functions.values()]
+            + [{"name": r.name, "category": r.spec.category, "source": r.spec.source, "kind": "rest"}
+               for r in registry.rest.values()]
+            + [{"name": s.name, "category": s.category, "source": s.source, "kind": "documented"}
+               for s in registry.documented.values()])
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    kinds = Counter(r["kind"] for r in rows)
+    print(f"{len(rows)} APIs: {kinds.get('python', 0)} Python functions, {kinds.get('rest', 0)} REST endpoints, "
+          f"{kinds.get('documented', 0)} documented only; {len(registry.categories())} categories of executable APIs")
+    by_category = Counter((r["category"] or "uncategorized", r["kind"]) for r in rows)
+    sources = Counter(r["source"] or "?" for r in rows)
+    width = max((len(c) for c, _ in by_category), default=8)
+    print(f"{'category':<{width}}  python  rest  documented")
+    for category in sorted({c for c, _ in by_category}):
+        print(f"{category:<{width}}  {by_category[(category, 'python')]:>6}  {by_category[(category, 'rest')]:>4}"
+              f"  {by_category[(category, 'documented')]:>10}")
+    print("sources: " + ", ".join(f"{s} {n}" for s, n in sources.most_common()))
+    return 0
 
 
 def check_reachable(url: str, timeout_s: float = 3.0) -> None:
@@ -139,6 +240,51 @@ def _run(config: Any, verbose: bool) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from api_registry.sources import RegistrySources
+    from apigen.config import ExecutionSettings, LLMConfig
+    from apigen.models import STAGES
+
+    stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
+    unknown = [s for s in stages if s not in STAGES]
+    if not stages or unknown:
+        raise UsageError(f"unknown stage(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(STAGES)}")
+    if not os.path.isfile(args.input):
+        raise UsageError(f"{args.input}: no such file")
+    if not args.input.lower().endswith((".jsonl", ".json", ".ndjson", ".parquet")):
+        raise UsageError(f"{args.input}: unsupported file type; use .jsonl, .json or .parquet")
+    for path in args.functions:
+        if not os.path.isfile(path):
+            raise UsageError(f"--functions {path}: no such file")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    judge_model = args.judge_model or os.environ.get(MODEL_ENV)
+    judge = None
+    if "semantic" in stages:
+        if not judge_model:
+            raise UsageError("the semantic stage needs a judge: pass --judge-model M (litellm style), or "
+                             "--judge-model none to run only the deterministic grounding rules")
+        if judge_model.lower() != "none":
+            if args.judge_api_base:
+                check_reachable(args.judge_api_base)
+            judge = LLMConfig(model=judge_model, api_base=args.judge_api_base, temperature=0.0,
+                              concurrency=args.concurrency, timeout_s=args.timeout)
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from apigen.cli_view import print_verify_summary
+    from apigen.dataset_io import InputError
+    from flows.verify_dataset import verify_dataset
+
+    execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions)))
+    try:
+        summary = verify_dataset(input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
+                                 execution=execution, batch_size=args.batch_size)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    print_verify_summary(summary)
+    return 0
+
+
 def cmd_sim_llm(args: argparse.Namespace) -> int:
     from apigen.sim.server import SimConfig, SimServer
 
@@ -156,7 +302,10 @@ def cmd_sim_llm(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"generate": cmd_generate, "sim-llm": cmd_sim_llm}
+    # Runs here often have no internet; Prefect's telemetry would only log failures. The user can opt in.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "sim-llm": cmd_sim_llm}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

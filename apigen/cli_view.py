@@ -50,3 +50,22 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
                       + f" -> {out}/verified, {out}/rejected, {out}/summary.json")
     if summary.get("simulated"):
         out_console.print("[yellow]simulated run: this data comes from the simulated LLM, do not train on it[/yellow]")
+
+
+def print_verify_summary(summary: dict[str, Any]) -> None:
+    out = Console()
+    table = Table(title=f"Verified {summary['rows']} rows: {summary['passed']} passed, {summary['failed']} failed")
+    for column in ("stage", "in", "passed", "failed", "skipped", "pass rate"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for stage, s in summary["stages"].items():
+        rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.1%}"
+        table.add_row(stage, str(s["in"]), str(s["passed"]), str(s["failed"]), str(s.get("skipped", 0)), rate)
+    out.print(table)
+    if summary["error_codes"]:
+        codes = Table(title="Error codes")
+        codes.add_column("code")
+        codes.add_column("rows", justify="right")
+        for code, count in summary["error_codes"].items():
+            codes.add_row(code, str(count))
+        out.print(codes)
+    out.print(f"verdicts: {summary['verdicts_path']}   summary: {summary['summary_path']}")

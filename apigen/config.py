@@ -7,6 +7,7 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from api_registry.sources import RegistrySources
 from apigen.llm import Endpoint
 from apigen.models import Style
 
@@ -35,6 +36,17 @@ class LLMConfig(BaseModel):
                         concurrency=self.concurrency, max_attempts=self.max_attempts)
 
 
+class ExecutionSettings(BaseModel):
+    """How stage 2 runs: which APIs exist, sandbox size, per-call timeout, where REST keys come from."""
+
+    model_config = ConfigDict(frozen=True)
+    registry: RegistrySources = RegistrySources()
+    workers: int = Field(2, ge=1, le=64)
+    timeout_s: float = Field(5.0, gt=0)
+    credentials_block: str | None = None  # name of an ApiCredentials block, loaded at call time
+    rest_cache_dir: str | None = None     # where REST responses are cached; None: no cache
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
     n: int = Field(200, ge=1, description="query/answer pairs to generate")
@@ -45,8 +57,7 @@ class RunConfig(BaseModel):
     out: str = "out"
     batch_size: int = Field(50, ge=1, le=5000, description="samples per batch task")
     pairs_per_request: int = Field(4, ge=1, le=20)
-    execution_timeout_s: float = Field(5.0, gt=0)
-    sandbox_workers: int = Field(2, ge=1, le=64)
+    execution: ExecutionSettings = ExecutionSettings()
 
     @field_validator("styles", mode="before")
     @classmethod

@@ -86,7 +86,8 @@ class Sample(BaseModel):
     tools: list[ToolSpec]
     answers: Any = None
     raw: str | None = None  # set when the LLM output could not be parsed into pairs
-    provenance: Provenance
+    provenance: Provenance | None = None  # None for rows of an existing dataset (``apigen verify``)
+    row_id: Any = None                    # the input row's id, for ``apigen verify``
     verdicts: dict[str, StageResult] = Field(default_factory=dict)
 
     @property
@@ -101,6 +102,11 @@ class Sample(BaseModel):
     @property
     def alive(self) -> bool:
         return self.rejected_at is None
+
+    @property
+    def passed(self) -> bool:
+        """No stage failed and at least one passed (a stage may be skipped, e.g. no implementation)."""
+        return self.alive and any(v.status == "passed" for v in self.verdicts.values())
 
     @property
     def calls(self) -> list[FunctionCall]:

@@ -12,6 +12,7 @@ from apigen.llm import CallStats, Endpoint
 from apigen.models import STAGES, FunctionCall, Sample, StageResult
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import check_format, decode_answers
+from apigen.verify.grounding import check_grounding
 from apigen.verify.semantic import judge_batch
 
 
@@ -19,12 +20,19 @@ def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], lis
     """Mark samples rejected earlier as skipped here; return them and the indexes still alive."""
     out, alive = [], []
     for i, sample in enumerate(samples):
-        if sample.alive:
+        if stage in sample.verdicts:  # already judged (e.g. a row rejected while it was read)
+            out.append(sample)
+        elif sample.alive:
             alive.append(i)
             out.append(sample)
         else:
             out.append(sample.with_verdict(StageResult.skipped(stage, f"rejected at {sample.rejected_at}")))
     return out, alive
+
+
+def skip_stage(samples: Sequence[Sample], stage: str) -> list[Sample]:
+    """Mark a stage that was not asked for as skipped."""
+    return [s if stage in s.verdicts else s.with_verdict(StageResult.skipped(stage, "not requested")) for s in samples]
 
 
 def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[Sample]:
@@ -57,12 +65,24 @@ def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sam
     return out
 
 
-async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint) -> tuple[list[Sample], CallStats]:
+async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None) -> tuple[list[Sample], CallStats]:
+    """Grounding rules first (free); the LLM judge, if there is one, only for what they let through."""
     out, alive = _skip_dead(samples, "semantic")
+    to_judge = []
+    for i in alive:
+        findings = check_grounding(out[i].query, out[i].tools, calls_of(out[i]))
+        if findings:
+            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(findings),
+                                                     reason="deterministic grounding rules"))
+        elif endpoint is None:
+            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="passed",
+                                                     reason="deterministic grounding rules only (no judge model)"))
+        else:
+            to_judge.append(i)
     items = [(out[i], list((out[i].verdicts.get("execution") or StageResult.skipped("execution")).results or []))
-             for i in alive]
-    verdicts, stats = await judge_batch(items, endpoint)
-    for i, verdict in zip(alive, verdicts):
+             for i in to_judge]
+    verdicts, stats = await judge_batch(items, endpoint) if items else ([], CallStats())
+    for i, verdict in zip(to_judge, verdicts):
         out[i] = out[i].with_verdict(verdict)
     return out, stats
 

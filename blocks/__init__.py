@@ -1,0 +1,1 @@
+"""Prefect blocks: where endpoints and secrets live, so flows take block *names*, never secrets."""

@@ -29,8 +29,8 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
         requests = sample_batch.submit(config, index)
         generated = generate_task.submit(config, index, requests)
         formatted = verify_format_task.submit(generated)
-        executed = verify_execution_task.submit(config, formatted)
-        finals.append(verify_semantic_task.submit(config, executed))
+        executed = verify_execution_task.submit(formatted, config.execution)
+        finals.append(verify_semantic_task.submit(executed, config.judge))
     batches = [future.result() for future in finals]
     summary = export_task(config, batches)
     logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"], config.out)

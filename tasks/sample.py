@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from prefect import task
 
-from api_registry.registry import bundled_registry
+from api_registry.sources import load_registry
 from apigen.config import RunConfig
 from apigen.sampling import ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner
 
 
 def planner_for(config: RunConfig) -> RequestPlanner:
-    return RequestPlanner(apis=ApiSampler(bundled_registry().specs()), examples=ExampleSampler(),
+    return RequestPlanner(apis=ApiSampler(load_registry(config.execution.registry).specs()), examples=ExampleSampler(),
                           prompts=PromptSampler(), styles=config.styles, seed=config.seed, n=config.n,
                           pairs_per_request=config.pairs_per_request)
 

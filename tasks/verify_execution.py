@@ -7,32 +7,50 @@ import threading
 
 from prefect import task
 
-from api_registry.registry import bundled_registry
+from api_registry.rest import RestExecutor
 from api_registry.sandbox import SandboxLimits, SandboxPool
+from api_registry.sources import load_registry
 from apigen import progress
 from apigen.batch import BatchResult
-from apigen.config import RunConfig
-from apigen.stages import run_execution
+from apigen.config import ExecutionSettings
+from apigen.stages import run_execution, skip_stage
 from apigen.verify.execution import CallExecutor
 
-_EXECUTORS: dict[tuple[int, float], CallExecutor] = {}
+_EXECUTORS: dict[ExecutionSettings, CallExecutor] = {}
 _LOCK = threading.Lock()
 
 
-def shared_executor(workers: int, timeout_s: float) -> CallExecutor:
+def credentials_lookup(block_name: str | None):
+    """Look credential sets up in an ApiCredentials block, loaded on first use (inside the task)."""
+    if block_name is None:
+        return None
+    loaded = {}
+
+    def lookup(name: str) -> dict:
+        if "block" not in loaded:
+            from blocks.credentials import ApiCredentials
+
+            loaded["block"] = ApiCredentials.load(block_name)
+        return loaded["block"].lookup(name)
+    return lookup
+
+
+def shared_executor(settings: ExecutionSettings) -> CallExecutor:
     """One pool per process and setting: workers are expensive to start, cheap to reuse."""
-    key = (workers, timeout_s)
     with _LOCK:
-        if key not in _EXECUTORS:
-            pool = SandboxPool(size=workers, limits=SandboxLimits(timeout_s=timeout_s))
+        if settings not in _EXECUTORS:
+            registry = load_registry(settings.registry)
+            pool = SandboxPool(size=settings.workers, limits=SandboxLimits(timeout_s=settings.timeout_s))
             atexit.register(pool.close)
-            _EXECUTORS[key] = CallExecutor(pool, bundled_registry().target)
-        return _EXECUTORS[key]
+            rest = RestExecutor(credentials_lookup(settings.credentials_block), cache_dir=settings.rest_cache_dir)
+            _EXECUTORS[settings] = CallExecutor(pool, registry.target, registry.get, rest)
+        return _EXECUTORS[settings]
 
 
-def verify_execution(config: RunConfig, batch: BatchResult) -> BatchResult:
-    executor = shared_executor(config.sandbox_workers, config.execution_timeout_s)
-    result = batch.with_samples(run_execution(batch.samples, executor))
+def verify_execution(batch: BatchResult, settings: ExecutionSettings, enabled: bool = True) -> BatchResult:
+    if not enabled:
+        return batch.with_samples(skip_stage(batch.samples, "execution"))
+    result = batch.with_samples(run_execution(batch.samples, shared_executor(settings)))
     progress.report("execution", len(batch.samples))
     return result
 

@@ -6,11 +6,11 @@ from prefect import task
 
 from apigen import progress
 from apigen.batch import BatchResult
-from apigen.stages import run_format
+from apigen.stages import run_format, skip_stage
 
 
-def verify_format(batch: BatchResult) -> BatchResult:
-    result = batch.with_samples(run_format(batch.samples))
+def verify_format(batch: BatchResult, enabled: bool = True) -> BatchResult:
+    result = batch.with_samples(run_format(batch.samples) if enabled else skip_stage(batch.samples, "format"))
     progress.report("format", len(batch.samples))
     return result
 

@@ -48,13 +48,14 @@ def test_same_prompt_same_reply_regardless_of_order():
 
 
 def test_transient_errors_are_retried_until_success():
-    with SimServer(SimConfig(seed=3, error_rate=0.4, delay_s=3.0)) as server:
-        ep = endpoint(server, timeout_s=1.0, backoff_s=0.01, backoff_cap_s=0.05, max_attempts=12, concurrency=8)
+    with SimServer(SimConfig(seed=3, error_rate=0.4, delay_s=5.0)) as server:
+        ep = endpoint(server, timeout_s=2.0, backoff_s=0.01, backoff_cap_s=0.05, max_attempts=12, concurrency=8)
         batch = run_sync(generate_batch(requests(60), ep, PROVENANCE))
         stats = get(server, "/stats")
     assert not batch.failed_requests and len(batch.samples) == 60
     injected = sum(stats.get(f"injected_{k}", 0) for k in ("429", "500", "hang"))
-    assert injected > 0 and batch.stats.retries == injected
+    # every injected error cost one retry (a slow machine may time out a healthy reply too)
+    assert injected > 0 and batch.stats.retries >= injected
     assert batch.stats.requests == stats["requests"]
     assert set(batch.stats.failures) <= {"http_429", "http_500", "http_408"}
 

@@ -95,3 +95,11 @@ def test_to_xlam_keeps_xlam_layout():
         "a": {"description": "x", "type": "List[int]"},
         "b": {"description": "y", "type": "str, optional", "enum": ["u", "v"]}}}
     assert ToolSpec(**spec.to_xlam()).parameters == spec.parameters
+
+
+def test_xlam_parameter_with_a_real_default_is_not_required():
+    spec = ToolSpec(name="light_travel_time", parameters={
+        "distance": {"type": "int", "description": "d", "default": 299792458},
+        "symbol": {"type": "str", "description": "s", "default": ""},
+        "limit": {"type": "int, optional", "description": "l"}})
+    assert spec.required == ["symbol"]

@@ -62,7 +62,10 @@ def add_days_to_date(date: str, days: int, unit: Literal["days", "weeks"] = "day
         unit: Whether the amount is counted in days or weeks.
     """
     start = _parse_date(date)
-    return (start + timedelta(days=days * (7 if unit == "weeks" else 1))).isoformat()
+    try:
+        return (start + timedelta(days=days * (7 if unit == "weeks" else 1))).isoformat()
+    except OverflowError as exc:
+        raise ValueError("resulting date is outside years 1-9999") from exc
 
 
 @api(category=CAT, examples=[({"date": "2024-01-31", "months": 1}, "2024-02-29"), ({"date": "2023-11-15", "months": 3}, "2024-02-15"),
@@ -223,9 +226,6 @@ def business_days_between(start_date: str, end_date: str, holidays: list[str] | 
     if end < start:
         raise ValueError("end_date must not be before start_date")
     off = {_parse_date(h, "holiday") for h in (holidays or [])}
-    count, day = 0, start
-    while day < end:
-        if day.weekday() < 5 and day not in off:
-            count += 1
-        day += timedelta(days=1)
-    return count
+    weeks, extra = divmod((end - start).days, 7)
+    count = weeks * 5 + sum(1 for i in range(extra) if (start.weekday() + i) % 7 < 5)
+    return count - sum(1 for h in off if start <= h < end and h.weekday() < 5)

@@ -75,7 +75,10 @@ def compound_interest(principal: float, annual_rate_percent: float, years: float
     _positive("principal", principal, allow_zero=True)
     _positive("years", years, allow_zero=True)
     _positive("compounds_per_year", compounds_per_year)
-    amount = principal * (1 + annual_rate_percent / 100 / compounds_per_year) ** (compounds_per_year * years)
+    try:
+        amount = principal * (1 + annual_rate_percent / 100 / compounds_per_year) ** (compounds_per_year * years)
+    except OverflowError as exc:
+        raise ValueError("the result is too large to represent") from exc
     return {"final_amount": round(amount, 2), "interest_earned": round(amount - principal, 2)}
 
 
@@ -126,11 +129,14 @@ def internal_rate_of_return(cash_flows: list[float]) -> float:
         raise ValueError("cash flows must contain both negative and positive values")
 
     def npv(r: float) -> float:
-        return math.fsum(cf / (1 + r) ** t for t, cf in enumerate(cash_flows))
+        try:
+            return math.fsum(cf * (1 + r) ** -t for t, cf in enumerate(cash_flows))
+        except (OverflowError, ZeroDivisionError):
+            return math.copysign(math.inf, cash_flows[-1])
 
-    lo, hi = -0.9999, 10.0
+    lo, hi = -0.99, 10.0
     if npv(lo) * npv(hi) > 0:
-        raise ValueError("no internal rate of return between -99.99% and 1000%")
+        raise ValueError("no internal rate of return between -99% and 1000%")
     for _ in range(200):
         mid = (lo + hi) / 2
         if npv(lo) * npv(mid) <= 0:
@@ -155,11 +161,12 @@ def amortization_schedule(principal: float, annual_rate_percent: float, months: 
     Args:
         principal: The amount borrowed; must be positive.
         annual_rate_percent: The nominal annual interest rate in percent.
-        months: The number of monthly payments; must be positive.
+        months: The number of monthly payments, 1 to 1200.
         max_rows: If given, return only the first this many rows of the schedule.
     """
     _positive("principal", principal)
-    _positive("months", months)
+    if not 1 <= months <= 1200:
+        raise ValueError("months must be between 1 and 1200")
     r = annual_rate_percent / 100 / 12
     payment = round(principal / months if r == 0 else principal * r / (1 - (1 + r) ** -months), 2)
     rows: list[AmortizationRow] = []
@@ -190,6 +197,8 @@ def return_on_investment(cost: float, final_value: float, years: float | None = 
     out = {"roi_percent": round((final_value - cost) / cost * 100, 2), "net_gain": round(final_value - cost, 2)}
     if years is not None:
         _positive("years", years)
+        if final_value < 0:
+            raise ValueError("an annualized return is undefined for a negative final value")
         out["annualized_percent"] = round(((final_value / cost) ** (1 / years) - 1) * 100, 2)
     return out
 
@@ -270,12 +279,13 @@ def depreciation_schedule(cost: float, salvage_value: float, useful_life_years: 
     Args:
         cost: The purchase cost of the asset.
         salvage_value: The estimated value at the end of its useful life; must not exceed cost.
-        useful_life_years: The number of years over which the asset is depreciated; must be positive.
+        useful_life_years: The number of years over which the asset is depreciated, 1 to 100.
         method: Depreciation method: straight_line, double_declining (balance) or sum_of_years_digits.
     """
     if salvage_value > cost or salvage_value < 0:
         raise ValueError("salvage_value must be between 0 and cost")
-    _positive("useful_life_years", useful_life_years)
+    if not 1 <= useful_life_years <= 100:
+        raise ValueError("useful_life_years must be between 1 and 100")
     base = cost - salvage_value
     n = useful_life_years
     if method == "straight_line":

@@ -30,14 +30,13 @@ def dice_sum_probability(target: int, dice: int = 2, sides: int = 6) -> dict[str
     """
     if not 1 <= dice <= 20 or not 2 <= sides <= 100:
         raise ValueError("dice must be 1-20 and sides 2-100")
-    ways = [1]
+    ways = [1]  # ways[t] = number of ways to roll total t with the dice so far
     for _ in range(dice):
-        nxt = [0] * (len(ways) + sides)
-        for total, count in enumerate(ways):
-            if count:
-                for face in range(1, sides + 1):
-                    nxt[total + face] += count
-        ways = nxt
+        prefix = [0]
+        for count in ways:
+            prefix.append(prefix[-1] + count)
+        n = len(ways)
+        ways = [prefix[min(t, n)] - prefix[max(0, min(t - sides, n))] for t in range(n + sides)]
     favourable = ways[target] if 0 <= target < len(ways) else 0
     total_outcomes = sides ** dice
     return {"ways": favourable, "total_outcomes": total_outcomes, "probability": round(favourable / total_outcomes, 6)}

@@ -17,6 +17,8 @@ def factorial(n: int) -> int:
     """
     if n < 0:
         raise ValueError("n must be non-negative")
+    if n > 10000:
+        raise ValueError("n must be at most 10000")
     return math.factorial(n)
 
 
@@ -48,45 +50,63 @@ def aggregate_numbers(numbers: list[float], mode: Literal["sum", "product", "max
     return max(numbers) if mode == "max" else min(numbers)
 
 
-@api(category="math", examples=[({"n": 97}, True), ({"n": 91}, False), ({"n": 2}, True)], raises=[{"n": -7}])
+@api(category="math", examples=[({"n": 97}, True), ({"n": 91}, False), ({"n": 2}, True), ({"n": 1000000007}, True)],
+     raises=[{"n": -7}, {"n": 10 ** 30}])
 def is_prime_number(n: int) -> bool:
-    """Check whether a non-negative integer is a prime number using trial division.
+    """Check whether a non-negative integer (up to 3 x 10^24) is prime, using a deterministic Miller-Rabin test.
 
     Args:
-        n: The non-negative integer to test for primality.
+        n: The non-negative integer to test for primality, at most 3 x 10^24.
     """
     if n < 0:
         raise ValueError("n must be non-negative")
+    if n > 3 * 10 ** 24:
+        raise ValueError("n must be at most 3 x 10^24")
+    bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
     if n < 2:
         return False
-    if n % 2 == 0:
-        return n == 2
-    i = 3
-    while i * i <= n:
-        if n % i == 0:
+    for p in bases:
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for a in bases:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
             return False
-        i += 2
     return True
 
 
 @api(category="math", examples=[({"n": 360}, [2, 2, 2, 3, 3, 5]), ({"n": 360, "distinct": True}, [2, 3, 5]),
-                                ({"n": 97}, [97])], raises=[{"n": 1}])
+                                ({"n": 600851475143}, [71, 839, 1471, 6857])], raises=[{"n": 1}, {"n": 10 ** 13}])
 def prime_factorization(n: int, distinct: bool = False) -> list[int]:
-    """Decompose an integer greater than 1 into its prime factors, listed in ascending order.
+    """Decompose an integer between 2 and 10^12 into its prime factors, listed in ascending order.
 
     Args:
-        n: The integer to factor; must be at least 2.
+        n: The integer to factor; between 2 and 10^12.
         distinct: If true, list each prime factor only once instead of with multiplicity.
     """
-    if n < 2:
-        raise ValueError("n must be at least 2")
+    if not 2 <= n <= 10 ** 12:
+        raise ValueError("n must be between 2 and 10^12")
     factors: list[int] = []
-    d = 2
+    for p in (2, 3):
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+    d = 5
     while d * d <= n:
-        while n % d == 0:
-            factors.append(d)
-            n //= d
-        d += 1
+        for q in (d, d + 2):
+            while n % q == 0:
+                factors.append(q)
+                n //= q
+        d += 6
     if n > 1:
         factors.append(n)
     return sorted(set(factors)) if distinct else factors
@@ -112,10 +132,10 @@ def nth_fibonacci(n: int) -> int:
     """Return the n-th Fibonacci number, with F(0) = 0 and F(1) = 1.
 
     Args:
-        n: The zero-based index in the Fibonacci sequence; must be non-negative.
+        n: The zero-based index in the Fibonacci sequence, 0 to 10000.
     """
-    if n < 0:
-        raise ValueError("n must be non-negative")
+    if not 0 <= n <= 10000:
+        raise ValueError("n must be between 0 and 10000")
     a, b = 0, 1
     for _ in range(n):
         a, b = b, a + b
@@ -128,11 +148,11 @@ def binomial_coefficient(n: int, k: int) -> int:
     """Count the ways to choose k items from n distinct items without order (n choose k).
 
     Args:
-        n: The total number of items; must be non-negative.
+        n: The total number of items, 0 to 10000.
         k: The number of items chosen; must be between 0 and n.
     """
-    if n < 0 or k < 0 or k > n:
-        raise ValueError("require 0 <= k <= n")
+    if n < 0 or k < 0 or k > n or n > 10000:
+        raise ValueError("require 0 <= k <= n <= 10000")
     return math.comb(n, k)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Literal, TypedDict
 
@@ -77,13 +76,15 @@ def elo_rating_update(rating_a: float, rating_b: float, result: Literal["win", "
     """Update two players' Elo ratings after a game and report player A's expected score.
 
     Args:
-        rating_a: Player A's rating before the game.
-        rating_b: Player B's rating before the game.
+        rating_a: Player A's rating before the game, 0 to 5000.
+        rating_b: Player B's rating before the game, 0 to 5000.
         result: The game result from player A's point of view.
         k_factor: The maximum rating change per game; must be positive.
     """
     if k_factor <= 0:
         raise ValueError("k_factor must be positive")
+    if not (0 <= rating_a <= 5000 and 0 <= rating_b <= 5000):
+        raise ValueError("ratings must be between 0 and 5000")
     expected = 1 / (1 + 10 ** ((rating_b - rating_a) / 400))
     score = {"win": 1.0, "loss": 0.0, "draw": 0.5}[result]
     delta = k_factor * (score - expected)

@@ -16,6 +16,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from api_registry.arguments import synthesize
+
 FLAW_STAGE = {
     "malformed_json": "format",
     "unknown_function": "format",
@@ -25,7 +27,6 @@ FLAW_STAGE = {
     "mismatch": "semantic",
 }
 OPENINGS = ("Could you", "Please", "Can you", "I need you to", "Help me", "Would you")
-STRINGS = ("Paris", "blue", "hello world", "alpha", "Tokyo", "report", "green", "Berlin", "delta", "sample text")
 
 
 @dataclass(frozen=True)
@@ -78,29 +79,6 @@ def compose_query(opening: str, parts: list[str]) -> str:
     return f"{opening} do the following: {body}?"
 
 
-def synthesize(schema: dict, rng: random.Random, name: str = "") -> Any:
-    """A schema-valid value for a tool that has no registered examples."""
-    if "enum" in schema and schema["enum"]:
-        return rng.choice(schema["enum"])
-    if "anyOf" in schema:
-        return synthesize(next((s for s in schema["anyOf"] if s.get("type") != "null"), {}), rng, name)
-    kind = schema.get("type")
-    if kind == "integer":
-        return rng.randint(2, 60)
-    if kind == "number":
-        return round(rng.uniform(1, 100), 2)
-    if kind == "boolean":
-        return rng.choice([True, False])
-    if kind == "array":
-        if "prefixItems" in schema:
-            return [synthesize(s, rng) for s in schema["prefixItems"]]
-        return [synthesize(schema.get("items", {"type": "string"}), rng) for _ in range(2)]
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {k: synthesize(v, rng, k) for k, v in props.items() if k in schema.get("required", props)}
-    return rng.choice(STRINGS)
-
-
 def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[str]) -> dict | None:
     """Arguments for one more call of ``tool``; None when its known-good examples are used up."""
     examples, _ = lookup(tool["name"])
@@ -112,7 +90,7 @@ def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[
     else:
         params = tool.get("parameters", {})
         required = set(params.get("required", []))
-        args = {k: synthesize(v, rng, k) for k, v in params.get("properties", {}).items() if k in required}
+        args = {k: synthesize(v, rng) for k, v in params.get("properties", {}).items() if k in required}
     used.add(json.dumps(args, sort_keys=True))
     return args
 

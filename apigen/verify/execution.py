@@ -12,12 +12,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
+from api_registry.rest import RestApi, RestExecutor
 from api_registry.sandbox import CallTarget, Outcome, SandboxPool
 from apigen.models import Finding, FunctionCall, StageResult
 
 STAGE = "execution"
-Resolver = Callable[[str], CallTarget | None]
-_UNCACHEABLE = {"timeout", "worker_died"}
+Resolver = Callable[[str], "CallTarget | RestApi | None"]
+# Transient outcomes are not cached: a later call may well succeed.
+_UNCACHEABLE = {"timeout", "worker_died", "http_429", "http_500", "http_502", "http_503", "http_504", "connection_error"}
 
 
 def canonical_arguments(arguments: dict[str, Any]) -> str:
@@ -34,13 +36,32 @@ def is_error_result(result: Any) -> str | None:
 
 
 class CallExecutor:
-    """Executes calls through a sandbox pool, with a result cache shared across samples."""
+    """Executes calls through a sandbox pool, with a result cache shared across samples.
 
-    def __init__(self, pool: SandboxPool, resolve: Resolver):
-        self.pool, self.resolve = pool, resolve
+    ``describe`` (name -> registry entry with a ``spec``) guards against name collisions: a dataset's
+    tool that merely shares a name with a registered function, but not its parameters, is not run.
+    """
+
+    def __init__(self, pool: SandboxPool, resolve: Resolver, describe: Callable[[str], Any] | None = None,
+                 rest: RestExecutor | None = None):
+        self.pool, self.resolve, self.describe, self.rest = pool, resolve, describe, rest
         self._cache: dict[tuple[str, str], Outcome] = {}
         self._lock = threading.Lock()
         self.executed = 0
+
+    def unavailable(self, call: FunctionCall) -> str | None:
+        """Why ``call`` cannot be executed here, or None if it can."""
+        if self.resolve(call.name) is None:
+            return f"{call.name!r} has no registered implementation"
+        entry = self.describe(call.name) if self.describe else None
+        if entry is not None:
+            spec = entry.spec
+            unknown = sorted(set(call.arguments) - set(spec.properties))
+            missing = sorted(set(spec.required) - set(call.arguments))
+            if unknown or missing:
+                return (f"the registered {call.name!r} has another signature "
+                        f"(unknown here: {unknown or '-'}, required there: {missing or '-'})")
+        return None
 
     def run(self, call: FunctionCall) -> Outcome:
         key = (call.name, canonical_arguments(call.arguments))
@@ -50,7 +71,7 @@ class CallExecutor:
         target = self.resolve(call.name)
         if target is None:
             return Outcome(ok=False, code="no_implementation", message=f"{call.name!r} has no registered implementation")
-        outcome = self.pool.call(target, call.arguments)
+        outcome = self._call_rest(target, call) if isinstance(target, RestApi) else self.pool.call(target, call.arguments)
         with self._lock:
             self.executed += 1
             if outcome.code not in _UNCACHEABLE:
@@ -58,12 +79,21 @@ class CallExecutor:
         return outcome
 
 
+    def _call_rest(self, api: RestApi, call: FunctionCall) -> Outcome:
+        """REST calls run in-process through ``requests`` (no user code runs); secrets never reach the result."""
+        executor = self.rest or RestExecutor()
+        result = executor.call(api, call.arguments)
+        if result.ok:
+            return Outcome(ok=True, result=result.result)
+        return Outcome(ok=False, code=result.error_code or "rest_error", message=result.message)
+
+
 def check_execution(calls: Sequence[FunctionCall], executor: CallExecutor) -> StageResult:
-    missing = [i for i, c in enumerate(calls) if executor.resolve(c.name) is None]
+    reasons = [(i, executor.unavailable(c)) for i, c in enumerate(calls)]
+    missing = [(i, why) for i, why in reasons if why]
     if missing:
         return StageResult(stage=STAGE, status="skipped", errors=tuple(
-            Finding(code="no_implementation", call=i, message=f"{calls[i].name!r} has no registered implementation")
-            for i in missing))
+            Finding(code="no_implementation", call=i, message=why) for i, why in missing))
     errors: list[Finding] = []
     results: list[Any] = []
     for index, call in enumerate(calls):

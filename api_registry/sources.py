@@ -1,0 +1,71 @@
+"""Which APIs a run may use, beyond the bundled library, and the one function that loads them.
+
+A ``RegistrySources`` is a small value (file paths only, no secrets), so it travels as a flow
+parameter and a cache key; every process that needs the registry loads it from the same files.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pydantic import BaseModel, ConfigDict
+
+from api_registry.registry import Registry
+
+DEFAULT_TOOLBENCH_BASE = "http://127.0.0.1:8080/toolbench"
+
+
+class RegistrySources(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    bundled: bool = True
+    functions: tuple[str, ...] = ()   # Python modules: every public function is an API
+    rest: tuple[str, ...] = ()        # REST API definition files (api_registry.importers.rest_file)
+    toolbench: tuple[str, ...] = ()   # ToolBench api_list files, served by a mirror at toolbench_base_url
+    toolbench_base_url: str = DEFAULT_TOOLBENCH_BASE
+    tools: tuple[str, ...] = ()       # documentation only (xlam / OpenAI / BFCL): not executable
+
+
+_LOADED: dict[RegistrySources, Registry] = {}
+_LOCK = threading.Lock()
+
+
+def load_registry(sources: RegistrySources = RegistrySources()) -> Registry:
+    """The registry for ``sources``, loaded once per process; load errors are kept in ``.errors``."""
+    with _LOCK:
+        if sources not in _LOADED:
+            _LOADED[sources] = _load(sources)
+        return _LOADED[sources]
+
+
+def _load(sources: RegistrySources) -> Registry:
+    from api_registry.importers.openai_tools import import_openai_tools
+    from api_registry.importers.rest_file import import_rest_file
+    from api_registry.importers.toolbench import import_toolbench
+    from api_registry.importers.xlam import import_xlam
+
+    registry = Registry.bundled() if sources.bundled else Registry()
+    for path in sources.functions:
+        registry.add_functions_file(path)
+    for path in sources.rest:
+        registry.add_import(import_rest_file(path), path)
+    for path in sources.toolbench:
+        registry.add_import(import_toolbench(path, base_url=sources.toolbench_base_url), path)
+    for path in sources.tools:
+        importer = import_xlam if _looks_like_xlam(path) else import_openai_tools
+        registry.add_import(importer(path), path)
+    return registry
+
+
+def _looks_like_xlam(path: str) -> bool:
+    """xlam files hold rows with ``tools`` and ``answers``; tool files hold tool docs."""
+    import json
+
+    if path.endswith(".parquet"):
+        return True
+    with open(path, encoding="utf-8") as handle:
+        head = handle.read(4096)
+    try:
+        first = json.loads(head.splitlines()[0]) if head.strip() and not head.lstrip().startswith("[") else None
+    except (json.JSONDecodeError, IndexError):
+        first = None
+    return isinstance(first, dict) and "tools" in first and "answers" in first

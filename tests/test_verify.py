@@ -1,0 +1,109 @@
+"""``apigen verify`` on existing datasets: input formats, stage selection, verdict layout, bad rows."""
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from apigen.cli import main
+from apigen.dataset_io import read_samples
+
+DATA = Path(__file__).parent / "data"
+XLAM = DATA / "xlam" / "xlam_sample_15.jsonl"
+DOC_FAULT_ROWS = {2, 3, 5, 6, 10, 13}  # tools whose defaults contradict their types (see test_spec)
+
+
+def verdicts(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_reader_accepts_jsonl_json_and_parquet_alike(tmp_path):
+    rows = [json.loads(line) for line in XLAM.read_text().splitlines()]
+    as_json = tmp_path / "rows.json"
+    as_json.write_text(json.dumps([{**r, "tools": json.loads(r["tools"]), "answers": json.loads(r["answers"])} for r in rows]))
+    from_jsonl = read_samples(XLAM)
+    from_json = read_samples(as_json)
+    from_parquet = read_samples(DATA / "xlam" / "xlam_arcee_subset_15rows.parquet")
+    assert [s.row_id for s in from_jsonl] == [s.row_id for s in from_parquet] == list(range(15))
+    assert [s.tools for s in from_jsonl] == [s.tools for s in from_json] == [s.tools for s in from_parquet]
+
+
+def test_broken_rows_are_rejected_with_the_field_named(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([
+        json.dumps({"id": "a", "query": "q", "answers": "[]"}),
+        "{not json",
+        json.dumps({"id": "c", "query": "q", "tools": "[{\"description\": \"no name\"}]", "answers": "[]"}),
+        json.dumps({"id": "d", "query": "q", "tools": [{"name": "f", "parameters": {}}], "answers": [{"name": "f", "arguments": {}}]}),
+    ]) + "\n")
+    samples = read_samples(bad)
+    codes = [s.verdicts["format"].codes if "format" in s.verdicts else [] for s in samples]
+    assert codes == [["missing_field"], ["json_invalid"], ["tools_invalid"], []]
+    assert "missing field(s) tools" in samples[0].verdicts["format"].errors[0].message
+    assert "bad.jsonl: line 2" in samples[1].verdicts["format"].errors[0].message
+    assert "tools[0]" in samples[2].verdicts["format"].errors[0].message
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_verify_xlam_sample_format_stage(tmp_path):
+    out = tmp_path / "verdicts.jsonl"
+    assert main(["verify", str(XLAM), "--stages", "format", "--out", str(out)]) == 0
+    records = verdicts(out)
+    assert [r["id"] for r in records] == list(range(15))
+    assert all(r["passed"] for r in records)
+    for r in records:
+        assert r["stages"]["execution"] == {"status": "skipped", "errors": [], "results": []}
+        assert r["stages"]["semantic"]["status"] == "skipped"
+        warned = {w["code"] for w in r["stages"]["format"]["warnings"]}
+        assert warned == ({"tool_default_type_mismatch"} if r["id"] in DOC_FAULT_ROWS else set())
+    summary = json.loads((tmp_path / "verdicts.summary.json").read_text())
+    assert summary["rows"] == 15 and summary["passed"] == 15 and list(summary["stages"]) == ["format"]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_verify_all_stages_with_user_functions(tmp_path):
+    functions = tmp_path / "weather.py"
+    functions.write_text(
+        "def get_weather(city: str, days: int = 1) -> dict:\n"
+        "    \"\"\"Forecast for a city.\"\"\"\n"
+        "    if city == 'Atlantis':\n"
+        "        raise ValueError('unknown city')\n"
+        "    return {'city': city, 'days': days, 'forecast': ['sun'] * days}\n")
+    tool = {"name": "get_weather", "description": "Forecast for a city.",
+            "parameters": {"city": {"type": "str", "description": "City"}, "days": {"type": "int, optional", "description": "Days"}}}
+    other = {"name": "get_news", "description": "News.", "parameters": {"topic": {"type": "str", "description": "Topic"}}}
+    rows = [
+        {"id": 1, "query": "Weather in Paris for 3 days?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]},
+        {"id": 2, "query": "Weather in Atlantis?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": "Atlantis"}}]},
+        {"id": 3, "query": "Weather in Rome?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": 7}}]},
+        {"id": 4, "query": "News about chess?", "tools": [other], "answers": [{"name": "get_news", "arguments": {"topic": "chess"}}]},
+        {"id": 5, "query": "Weather in Oslo?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": "Madrid"}}]},
+    ]
+    data = tmp_path / "rows.parquet"
+    import pyarrow as pa
+    pq.write_table(pa.Table.from_pylist([{**r, "tools": json.dumps(r["tools"]), "answers": json.dumps(r["answers"])} for r in rows]), data)
+    out = tmp_path / "v.jsonl"
+    assert main(["verify", str(data), "--functions", str(functions), "--judge-model", "none", "--out", str(out)]) == 0
+    by_id = {r["id"]: r for r in verdicts(out)}
+    assert by_id[1]["passed"] and by_id[1]["stages"]["execution"]["results"] == [{"city": "Paris", "days": 3, "forecast": ["sun"] * 3}]
+    assert by_id[2]["stages"]["execution"]["status"] == "failed"
+    assert by_id[2]["stages"]["execution"]["errors"][0]["code"] == "execution_error"
+    assert by_id[2]["stages"]["semantic"]["status"] == "skipped"
+    assert by_id[3]["stages"]["format"]["errors"][0]["code"] == "type_mismatch"
+    assert by_id[3]["stages"]["execution"]["status"] == "skipped"
+    assert by_id[4]["stages"]["execution"]["status"] == "skipped"
+    assert by_id[4]["stages"]["execution"]["errors"][0]["code"] == "no_implementation"
+    assert by_id[4]["passed"]  # nothing failed; the stage that could not run is marked skipped
+    assert by_id[5]["stages"]["semantic"]["status"] == "failed"
+    assert by_id[5]["stages"]["semantic"]["errors"][0]["code"] == "ungrounded_value"
+
+
+def test_verify_usage_errors(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("APIGEN_MODEL", raising=False)
+    assert main(["verify", str(tmp_path / "missing.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["verify", str(XLAM), "--stages", "format,vibes"]) == 2
+    assert "unknown stage(s) vibes" in capsys.readouterr().err
+    assert main(["verify", str(XLAM), "--stages", "semantic"]) == 2
+    assert "--judge-model none" in capsys.readouterr().err
