@@ -209,7 +209,8 @@ class RestExecutor:
     def _cache_path(self, api: RestApi, arguments: dict[str, Any]) -> Path | None:
         if self._cache_dir is None:
             return None
-        key = json.dumps({"api": api.name, "arguments": arguments}, sort_keys=True, ensure_ascii=False,
+        key = json.dumps({"api": api.name, "endpoint": f"{api.method} {api.url_template}", "arguments": arguments},
+                         sort_keys=True, ensure_ascii=False,
                          separators=(",", ":"), default=str)
         return self._cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 

@@ -44,7 +44,11 @@ class ExecutionSettings(BaseModel):
     workers: int = Field(2, ge=1, le=64)
     timeout_s: float = Field(5.0, gt=0)
     credentials_block: str | None = None  # name of an ApiCredentials block, loaded at call time
-    rest_cache_dir: str | None = None     # where REST responses are cached; None: no cache
+    rest_cache_dir: str | None = None     # where REST responses are cached; None: APIGEN_CACHE_DIR or ~/.cache/apigen
+
+    def resolved_rest_cache_dir(self) -> str:
+        base = os.environ.get("APIGEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "apigen")
+        return self.rest_cache_dir or os.path.join(base, "rest")
 
 
 class RunConfig(BaseModel):

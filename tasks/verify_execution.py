@@ -42,7 +42,7 @@ def shared_executor(settings: ExecutionSettings) -> CallExecutor:
             registry = load_registry(settings.registry)
             pool = SandboxPool(size=settings.workers, limits=SandboxLimits(timeout_s=settings.timeout_s))
             atexit.register(pool.close)
-            rest = RestExecutor(credentials_lookup(settings.credentials_block), cache_dir=settings.rest_cache_dir)
+            rest = RestExecutor(credentials_lookup(settings.credentials_block), cache_dir=settings.resolved_rest_cache_dir())
             _EXECUTORS[settings] = CallExecutor(pool, registry.target, registry.get, rest)
         return _EXECUTORS[settings]
 

@@ -219,7 +219,8 @@ class QueryIndex:
         for name, month in _MONTHS.items():
             if name != "may" and re.search(rf"\b{name}\b", lower):
                 numbers.add(month)
-        for match in re.finditer(r"\b(may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s+\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?(may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b", lower):
+        short = r"(may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"  # "may" is a month only next to a day
+        for match in re.finditer(rf"\b{short}\.?\s+\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?{short}\b", lower):
             name = match.group(1) or match.group(2)
             numbers.add(_MONTHS.get(name) or _MONTH_ABBR[name])
         return numbers
@@ -234,7 +235,7 @@ class QueryIndex:
             dates |= {(int(y), int(a), int(b)), (int(y), int(b), int(a))}  # either order
         for y, m, d in re.findall(r"\b(19\d\d|20\d\d)(\d\d)(\d\d)\b", lower):
             dates.add((int(y), int(m), int(d)))
-        month = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+        month = rf"({'|'.join(_MONTHS)}|{'|'.join(_MONTH_ABBR)})\.?"
         for name, d, y in re.findall(rf"\b{month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", lower):
             m = _MONTHS.get(name) or _MONTH_ABBR[name]
             month_days.add((m, int(d)))
@@ -325,7 +326,7 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
     try:
         return math.isclose(float(a), float(b), rel_tol=1e-9)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
     return isinstance(a, str) and isinstance(b, str) and a.strip().lower() == b.strip().lower()
 
@@ -383,7 +384,11 @@ def is_placeholder(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, (int, float)):
-        return float(value).is_integer() and any(p.fullmatch(str(int(value))) for p in _DUMMY_NUMBERS)
+        if isinstance(value, float):
+            if not (math.isfinite(value) and value.is_integer()):
+                return False
+            value = int(value)
+        return any(p.fullmatch(str(value)) for p in _DUMMY_NUMBERS)
     if not isinstance(value, str):
         return False
     text = value.strip()
@@ -411,7 +416,8 @@ def placeholder_values(ctx: Context) -> Iterator[Finding]:
     for leaf in ctx.leaves:
         if is_placeholder(leaf.value) and not _placeholder_exempt(leaf, ctx):
             yield Finding(code="placeholder_value", call=leaf.call,
-                          message=f"{_where(leaf, ctx.calls)}: {_show(leaf.value)} is a placeholder, not a value from the query")
+                          message=f"{_where(leaf, ctx.calls)}: {_show(leaf.value)} is a placeholder, "
+                                  "not a value from the query")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,7 +586,10 @@ def _leaf_problem(leaf: Leaf, q: QueryIndex) -> str | None:
         date = _date_of(value) if isinstance(value, int) else None
         if date is not None and not q.has_number(value):
             return None if _date_grounded(date, q) else "a date the query does not give"
-        return None if _number_grounded(value, q) else "a number the query does not give"
+        try:
+            return None if _number_grounded(value, q) else "a number the query does not give"
+        except OverflowError:  # an integer beyond float range: compare it as written
+            return None if str(value) in q.squashed else "a number the query does not give"
     if isinstance(value, str):
         return _string_problem(value, q)
     return None
@@ -592,8 +601,8 @@ def ungrounded_values(ctx: Context) -> Iterator[Finding]:
     email/URL absent from the query; free text whose content words are mostly absent -- because
     everything else (defaults, enum values, booleans, lowercase unit/format words, numbers written as
     words, with separators, as percentages or in another unit, dates in another format or relative
-    to today, codes the query spells out) is routinely grounded in ways a string match misses. A value already reported as a placeholder
-    is not reported again."""
+    to today, codes the query spells out) is routinely grounded in ways a string match misses.
+    A value already reported as a placeholder is not reported again."""
     q = ctx.index
     for leaf in ctx.leaves:
         if is_placeholder(leaf.value) and not _placeholder_exempt(leaf, ctx):
@@ -695,7 +704,8 @@ def _count_claims(ctx: Context) -> Iterator[tuple[int, str, list[str]]]:
                 if kinds - {"string"}:
                     continue  # a number counts a quantity, a list holds many items
                 words = re.findall(r"[a-z]+", pname.lower())
-                if stem in words or re.search(rf"\bthe (\w+ )?{re.escape(stem)}\b", str(pschema.get("description", "")).lower()):
+                description = str(pschema.get("description", "")).lower()
+                if stem in words or re.search(rf"\bthe (\w+ )?{re.escape(stem)}\b", description):
                     related.append(name)
                     break
         if related:
@@ -721,7 +731,8 @@ def incomplete_answers(ctx: Context) -> Iterator[Finding]:
             yield Finding(code="incomplete_answer", call=None, message=(
                 f"the query lists {', '.join(repr(i) for i in items)} but no call uses "
                 f"{', '.join(repr(i) for i in missing)}"))
-    numeric = [leaf.value for leaf in ctx.leaves if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool)]
+    numeric = [leaf.value for leaf in ctx.leaves
+               if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool)]
     for count, noun, related in _count_claims(ctx):
         if any(_same(count, v) for v in numeric) or any(_takes_many(ctx.tools[n]) for n in related):
             continue
