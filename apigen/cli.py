@@ -56,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--concurrency", type=int, default=8, help="concurrent LLM requests per endpoint (default 8)")
     gen.add_argument("--pairs-per-request", type=int, default=4, help="pairs asked for in each LLM call (default 4)")
     gen.add_argument("--timeout", type=float, default=60.0, help="LLM request timeout in seconds (default 60)")
+    gen.add_argument("--llm-block", help="an LLMEndpoint block for the generator (model, endpoint, key, limits)")
+    gen.add_argument("--judge-block", help="an LLMEndpoint block for the judge (default: the generator's)")
+    gen.add_argument("--rpm", type=int, help="requests per minute per endpoint (default: unlimited)")
+    gen.add_argument("--store-block", help="a DatasetStore block: output URL (e.g. s3://...) and storage options")
+    gen.add_argument("--result-storage", help="where batch results are persisted for resume: a path or s3:// URL "
+                                              "(default: Prefect's local storage)")
+    gen.add_argument("--task-runner", choices=["threads", "dask"], default="threads",
+                     help="run batch tasks on threads (default) or on a Dask cluster")
+    gen.add_argument("--dask-workers", type=int, default=2, help="worker processes of the local Dask cluster")
+    gen.add_argument("--dask-address", help="address of an existing Dask scheduler (instead of a local cluster)")
+    _add_registry_sources(gen)
     gen.add_argument("--simulate", action="store_true",
                      help="use a simulated LLM on loopback (dry run; output is marked simulated)")
     gen.add_argument("--flaw-rate", type=_rate, default=0.2, help="with --simulate: share of deliberately flawed pairs")
@@ -87,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--credentials-block", help="name of an ApiCredentials block holding REST API keys")
             p.add_argument("--timeout", type=float, default=5.0, help="per-call timeout in seconds")
             p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
+
+    blk = sub.add_parser("blocks", help="Prefect blocks: LLMEndpoint, ApiCredentials, DatasetStore")
+    blk_sub = blk.add_subparsers(dest="blocks_command", required=True)
+    blk_sub.add_parser("register", help="register apigen's block types with the Prefect server")
 
     sim = sub.add_parser("sim-llm", help="serve the simulated OpenAI-compatible LLM endpoint")
     sim.add_argument("--host", default="127.0.0.1")
@@ -188,19 +203,25 @@ def check_reachable(url: str, timeout_s: float = 3.0) -> None:
                          "for a dry run") from None
 
 
-def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str, simulated: bool):
-    from apigen.config import LLMConfig, RunConfig
+def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str | None, simulated: bool):
+    from apigen.config import ExecutionSettings, LLMConfig, RunConfig
 
     if args.n is None or args.n < 1:
         raise UsageError(f"--n must be a positive number of pairs, got {args.n}")
     try:
-        generator = LLMConfig(model=model, api_base=api_base, concurrency=args.concurrency,
-                              timeout_s=args.timeout, simulated=simulated)
+        block = None if simulated else args.llm_block
+        generator = LLMConfig(model=None if block else model, block=block, api_base=api_base, concurrency=args.concurrency,
+                              timeout_s=args.timeout, rpm=args.rpm, simulated=simulated)
+        judge_block = None if simulated else (args.judge_block or (block if not args.judge_model else None))
         judge = generator if simulated else LLMConfig(
-            model=args.judge_model or model, api_base=args.judge_api_base or api_base,
-            concurrency=args.concurrency, timeout_s=args.timeout, temperature=0.0)
+            model=None if judge_block else (args.judge_model or model), block=judge_block,
+            api_base=args.judge_api_base or api_base, concurrency=args.concurrency, timeout_s=args.timeout,
+            rpm=args.rpm, temperature=0.0)
         return RunConfig(n=args.n, generator=generator, judge=judge, styles=args.styles, seed=args.seed,
-                         out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request)
+                         out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
+                         store_block=args.store_block, result_storage=args.result_storage,
+                         task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
+                         execution=ExecutionSettings(registry=_registry_sources(args)))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
         raise UsageError(problems.replace("Value error, ", "")) from None
@@ -208,11 +229,11 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
 
 def cmd_generate(args: argparse.Namespace) -> int:
     model = args.model or os.environ.get(MODEL_ENV)
-    if not args.simulate and not model:
+    if not args.simulate and not model and not args.llm_block:
         raise UsageError(f"no generator model configured. Pass --model (e.g. --model openai/gpt-4o-mini, with "
-                         f"--api-base for a self-hosted endpoint), set {MODEL_ENV}, or use --simulate for a dry run "
-                         "against the built-in simulated LLM.")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
+                         f"--api-base for a self-hosted endpoint), set {MODEL_ENV}, name an LLMEndpoint block with "
+                         "--llm-block, or use --simulate for a dry run against the built-in simulated LLM.")
+    if "://" not in args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
     config = _config_from_args(args, args.api_base, model or SIM_MODEL, simulated=args.simulate)  # validate first
     if not args.simulate:
@@ -285,6 +306,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_blocks(args: argparse.Namespace) -> int:
+    from blocks.credentials import ApiCredentials
+    from blocks.llm import LLMEndpoint
+    from blocks.store import DatasetStore
+
+    for block in (LLMEndpoint, ApiCredentials, DatasetStore):
+        block.register_type_and_schema()
+        print(f"registered block type {block.get_block_type_slug()}")
+    return 0
+
+
 def cmd_sim_llm(args: argparse.Namespace) -> int:
     from apigen.sim.server import SimConfig, SimServer
 
@@ -305,7 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Runs here often have no internet; Prefect's telemetry would only log failures. The user can opt in.
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "sim-llm": cmd_sim_llm}
+    handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "blocks": cmd_blocks,
+                "sim-llm": cmd_sim_llm}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from api_registry.sources import RegistrySources
 from apigen.llm import Endpoint
@@ -16,24 +17,53 @@ API_KEY_ENV = "APIGEN_LLM_API_KEY"
 
 
 class LLMConfig(BaseModel):
-    """An endpoint without its secret: safe to pass as a flow parameter and to log."""
+    """An endpoint without its secret: safe to pass as a flow parameter, to log and to hash.
+
+    Either ``model`` (the key then comes from APIGEN_LLM_API_KEY or the provider's usual variable) or
+    ``block``, the name of an ``LLMEndpoint`` block that holds model, endpoint, key and limits; the
+    block is loaded inside the task that calls the model.
+    """
 
     model_config = ConfigDict(frozen=True)
-    model: str
+    model: str | None = None
+    block: str | None = None
     api_base: str | None = None
     temperature: float = Field(0.7, ge=0, le=2)
     max_tokens: int = Field(4096, ge=16)
     timeout_s: float = Field(60.0, gt=0)
     concurrency: int = Field(8, ge=1, le=512)
+    rpm: int | None = Field(None, ge=1)
     max_attempts: int = Field(6, ge=1, le=20)
     simulated: bool = False
 
+    @model_validator(mode="after")
+    def _model_or_block(self) -> "LLMConfig":
+        if not self.model and not self.block:
+            raise ValueError("give a model or the name of an LLMEndpoint block")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How outputs name this model (never the key)."""
+        return self.model or f"block:{self.block}"
+
+    def identity(self) -> str:
+        """What determines the replies (cache key part): not concurrency, timeouts or retry budgets."""
+        return f"{self.label}|{self.api_base}|{self.temperature}|{self.max_tokens}|{self.simulated}"
+
     def endpoint(self) -> Endpoint:
         """The callable endpoint; the key is read here, at call time, never carried in parameters."""
+        if self.block:
+            from blocks.llm import LLMEndpoint
+
+            block = LLMEndpoint.load(self.block)
+            return Endpoint(model=block.model, api_base=block.api_base, api_key=block.api_key,
+                            temperature=block.temperature, max_tokens=block.max_tokens, timeout_s=block.timeout_s,
+                            concurrency=block.concurrency, rpm=block.rpm, max_attempts=self.max_attempts)
         key = SIMULATED_KEY if self.simulated else os.environ.get(API_KEY_ENV)
         return Endpoint(model=self.model, api_base=self.api_base, api_key=SecretStr(key) if key else None,
                         temperature=self.temperature, max_tokens=self.max_tokens, timeout_s=self.timeout_s,
-                        concurrency=self.concurrency, max_attempts=self.max_attempts)
+                        concurrency=self.concurrency, rpm=self.rpm, max_attempts=self.max_attempts)
 
 
 class ExecutionSettings(BaseModel):
@@ -58,7 +88,12 @@ class RunConfig(BaseModel):
     judge: LLMConfig
     styles: tuple[Style, ...] = tuple(Style)
     seed: int = 0
-    out: str = "out"
+    out: str = "out"                       # a local path or an s3:// URL
+    store_block: str | None = None          # a DatasetStore block: output URL and storage options
+    result_storage: str | None = None       # where task results are persisted for resume (path or s3:// URL)
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_workers: int = Field(2, ge=1, le=256)
+    dask_address: str | None = None         # an existing Dask scheduler; None starts a local cluster
     batch_size: int = Field(50, ge=1, le=5000, description="samples per batch task")
     pairs_per_request: int = Field(4, ge=1, le=20)
     execution: ExecutionSettings = ExecutionSettings()

@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Endpoint(BaseModel):
     max_tokens: int = 4096
     timeout_s: float = 60.0
     concurrency: int = 8
+    rpm: int | None = None  # requests per minute, shared by every batch of the process
     max_attempts: int = 6
     backoff_s: float = 0.5
     backoff_cap_s: float = 20.0
@@ -123,8 +125,11 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]], stats: Ca
     """The model's reply text; retries transient failures, raises LLMError when out of attempts."""
     stats = stats if stats is not None else CallStats()
     semaphore = _runtime().semaphore(endpoint.limit_key, endpoint.concurrency)
+    pacer = _runtime().pacer(endpoint.limit_key, endpoint.rpm) if endpoint.rpm else None
     for attempt in range(1, endpoint.max_attempts + 1):
         async with semaphore:
+            if pacer is not None:
+                await pacer.wait()
             stats.requests += 1
             try:
                 return await _acompletion(endpoint, messages)
@@ -143,18 +148,41 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]], stats: Ca
     raise AssertionError("unreachable")
 
 
+class Pacer:
+    """Spaces request starts ``60/rpm`` seconds apart: a requests-per-minute limit with no bursts."""
+
+    def __init__(self, rpm: int):
+        self.interval = 60.0 / rpm
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
 class _Runtime:
     """One event loop in a daemon thread: every LLM coroutine of the process runs here."""
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
         self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._pacers: dict[tuple[str, int], Pacer] = {}
         threading.Thread(target=self.loop.run_forever, name="apigen-llm-loop", daemon=True).start()
 
     def semaphore(self, key: str, size: int) -> asyncio.Semaphore:
         if key not in self._semaphores:
             self._semaphores[key] = asyncio.Semaphore(size)
         return self._semaphores[key]
+
+    def pacer(self, key: str, rpm: int) -> Pacer:
+        if (key, rpm) not in self._pacers:
+            self._pacers[(key, rpm)] = Pacer(rpm)
+        return self._pacers[(key, rpm)]
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> "Future[T]":
         return asyncio.run_coroutine_threadsafe(coro, self.loop)

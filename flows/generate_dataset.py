@@ -1,7 +1,12 @@
 """Flow ``generate-dataset``: APIs -> generated pairs -> format -> execution -> semantic -> Parquet.
 
-One task per batch per stage. Batches are submitted together, so while one batch waits on the
-judge the next is being generated; each stage's task for a batch starts when its input is ready.
+The parent flow picks the task runner (threads, or Dask for scale-out) from its parameters and runs
+the pipeline as a subflow; then it publishes the run's dashboard: the pass-rate table, failure
+examples, breakdowns and one ``apigen.stage.completed`` event per stage.
+
+In the pipeline, one task per batch per stage; batches are submitted together, so while one batch
+waits on the judge the next is being generated. Every batch task is cached on what determines its
+output, with persisted results, so a killed run started again only redoes unfinished batches.
 """
 
 from __future__ import annotations
@@ -9,8 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.futures import as_completed
 
 from apigen.config import RunConfig
+from flows.dashboard import publish_dashboard
+from tasks.caching import result_storage
 from tasks.export import export_task
 from tasks.generate import generate_task
 from tasks.sample import sample_batch
@@ -19,19 +28,50 @@ from tasks.verify_format import verify_format_task
 from tasks.verify_semantic import verify_semantic_task
 
 
-@flow(name="generate-dataset", log_prints=True)
-def generate_dataset(config: RunConfig) -> dict[str, Any]:
-    logger = get_run_logger()
-    logger.info("generating %d pairs in %d batches with %s (judge %s), prompt seed %d",
-                config.n, config.batch_count, config.generator.model, config.judge.model, config.seed)
+def task_runner_for(config: RunConfig):
+    if config.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if config.dask_address:
+            return DaskTaskRunner(address=config.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": config.dask_workers, "processes": True,
+                                              "threads_per_worker": 2, "dashboard_address": None})
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=8)
+
+
+@flow(name="generate-dataset-pipeline")
+def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
+    storage = result_storage(config.result_storage)
+    options = {"result_storage": storage} if storage is not None else {}
+    sample, generate = sample_batch.with_options(**options), generate_task.with_options(**options)
+    fmt, execute = verify_format_task.with_options(**options), verify_execution_task.with_options(**options)
+    judge = verify_semantic_task.with_options(**options)
     finals = []
     for index in range(config.batch_count):
-        requests = sample_batch.submit(config, index)
-        generated = generate_task.submit(config, index, requests)
-        formatted = verify_format_task.submit(generated)
-        executed = verify_execution_task.submit(formatted, config.execution)
-        finals.append(verify_semantic_task.submit(executed, config.judge))
-    batches = [future.result() for future in finals]
-    summary = export_task(config, batches)
+        requests = sample.submit(config, index)
+        generated = generate.submit(index, requests, config.generator, config.seed)
+        executed = execute.submit(fmt.submit(generated), config.execution)
+        finals.append(judge.submit(executed, config.judge))
+    batches = []
+    for done, future in enumerate(as_completed(finals), start=1):
+        batches.append(future.result())
+        if progress_artifact:
+            update_progress_artifact(progress_artifact, progress=100.0 * done / len(finals))
+    return export_task(config, sorted(batches, key=lambda b: b.index))
+
+
+@flow(name="generate-dataset")
+def generate_dataset(config: RunConfig) -> dict[str, Any]:
+    logger = get_run_logger()
+    logger.info("generating %d pairs in %d batches with %s (judge %s), seed %d, %s task runner",
+                config.n, config.batch_count, config.generator.label, config.judge.label, config.seed, config.task_runner)
+    progress = create_progress_artifact(progress=0.0, key="apigen-progress",
+                                        description=f"batches of {config.batch_count} finished")
+    pipeline = run_pipeline.with_options(task_runner=task_runner_for(config))
+    result = pipeline(config, str(progress))
+    summary, failures = result["summary"], result["failures_markdown"]
+    publish_dashboard(summary, failures)
     logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"], config.out)
     return summary

@@ -8,6 +8,7 @@ from prefect import task
 
 from apigen.batch import BatchResult
 from apigen.config import RunConfig
+from apigen.dashboard import failure_markdown
 from apigen.export import write_dataset
 from apigen.llm import CallStats
 from apigen.summary import summarize
@@ -26,15 +27,17 @@ def run_summary(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, 
         "pairs_lost_to_failed_requests": sum(f["pairs"] for f in failed),
         "failed_request_errors": [f["error"] for f in failed][:20],
         "llm_calls": {stage: s.as_dict() for stage, s in llm.items()},
-        "generator_model": config.generator.model, "judge_model": config.judge.model,
+        "generator_model": config.generator.label, "judge_model": config.judge.label,
         "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
         "styles": [s.value for s in config.styles]})
 
 
 def export(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, Any]:
+    """Write the dataset; return its summary and the failure-examples markdown for the dashboard."""
+    samples = [s for b in batches for s in b.samples]
     summary = run_summary(config, batches)
-    write_dataset([s for b in batches for s in b.samples], summary, config.out)
-    return summary
+    write_dataset(samples, summary, config.out)
+    return {"summary": summary, "failures_markdown": failure_markdown(summary, samples)}
 
 
 export_task = task(export, name="export")

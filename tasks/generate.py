@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from prefect import task
+from prefect import get_run_logger, task
 
 from apigen import progress
 from apigen.batch import BatchResult
-from apigen.config import RunConfig
+from apigen.config import LLMConfig
 from apigen.generation import generate_batch
 from apigen.llm import run_sync
 from apigen.sampling import GenerationRequest
 from prompts import prompt_version
+from tasks import caching
+from tasks.retry import LLM_TASK_RETRIES, TransientBatchError
 
 
-def generate(config: RunConfig, batch_index: int, requests: list[GenerationRequest]) -> BatchResult:
-    provenance = {"seed": config.seed, "generator_model": config.generator.model,
-                  "prompt_version": prompt_version(), "simulated": config.generator.simulated}
-    batch = run_sync(generate_batch(requests, config.generator.endpoint(), provenance))
+def generate(batch_index: int, requests: list[GenerationRequest], generator: LLMConfig, seed: int) -> BatchResult:
+    provenance = {"seed": seed, "generator_model": generator.label, "prompt_version": prompt_version(),
+                  "simulated": generator.simulated}
+    batch = run_sync(generate_batch(requests, generator.endpoint(), provenance))
+    logger = get_run_logger()
+    logger.info("batch %d: %d pairs from %d LLM requests, %d retries %s", batch_index, len(batch.samples),
+                batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "")
+    if requests and len(batch.failed_requests) == len(requests) and all(f["transient"] for f in batch.failed_requests):
+        raise TransientBatchError(f"all {len(requests)} requests of batch {batch_index} failed: "
+                                  f"{batch.failed_requests[0]['error']}")
+    for failure in batch.failed_requests:
+        logger.warning("batch %d: request %d lost after %d attempts: %s", batch_index, failure["request_index"],
+                       failure["attempts"], failure["error"])
     progress.report("generate", len(batch.samples))
     return BatchResult(index=batch_index, samples=tuple(batch.samples),
                        failed_requests=tuple(batch.failed_requests), llm={"generate": batch.stats.as_dict()})
 
 
-generate_task = task(generate, name="generate", task_run_name="generate-batch-{batch_index}")
+generate_task = task(generate, name="generate", task_run_name="generate-batch-{batch_index}",
+                     cache_policy=caching.GENERATE, persist_result=True, **LLM_TASK_RETRIES)

@@ -7,6 +7,7 @@ from prefect import task
 from api_registry.sources import load_registry
 from apigen.config import RunConfig
 from apigen.sampling import ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner
+from tasks import caching
 
 
 def planner_for(config: RunConfig) -> RequestPlanner:
@@ -20,4 +21,5 @@ def plan_batch(config: RunConfig, batch_index: int) -> list[GenerationRequest]:
     return planner_for(config).plan_range(start, start + config.requests_per_batch)
 
 
-sample_batch = task(plan_batch, name="sample", task_run_name="sample-batch-{batch_index}")
+sample_batch = task(plan_batch, name="sample", task_run_name="sample-batch-{batch_index}",
+                    cache_policy=caching.SAMPLE, persist_result=True)

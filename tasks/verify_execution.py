@@ -15,6 +15,7 @@ from apigen.batch import BatchResult
 from apigen.config import ExecutionSettings
 from apigen.stages import run_execution, skip_stage
 from apigen.verify.execution import CallExecutor
+from tasks import caching
 
 _EXECUTORS: dict[ExecutionSettings, CallExecutor] = {}
 _LOCK = threading.Lock()
@@ -55,4 +56,5 @@ def verify_execution(batch: BatchResult, settings: ExecutionSettings, enabled: b
     return result
 
 
-verify_execution_task = task(verify_execution, name="verify-execution", task_run_name="execution-batch-{batch.index}")
+verify_execution_task = task(verify_execution, name="verify-execution", task_run_name="execution-batch-{batch.index}",
+                             cache_policy=caching.EXECUTION, persist_result=True)

@@ -7,6 +7,7 @@ from prefect import task
 from apigen import progress
 from apigen.batch import BatchResult
 from apigen.stages import run_format, skip_stage
+from tasks import caching
 
 
 def verify_format(batch: BatchResult, enabled: bool = True) -> BatchResult:
@@ -15,4 +16,5 @@ def verify_format(batch: BatchResult, enabled: bool = True) -> BatchResult:
     return result
 
 
-verify_format_task = task(verify_format, name="verify-format", task_run_name="format-batch-{batch.index}")
+verify_format_task = task(verify_format, name="verify-format", task_run_name="format-batch-{batch.index}",
+                          cache_policy=caching.FORMAT, persist_result=True)

@@ -21,12 +21,22 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def prefect_server():
-    """A real (temporary) Prefect API server for the whole session; starting one costs ~20 s."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server(tmp_path_factory):
+    """A real ``prefect server start`` on loopback for the whole session (starting one costs ~20 s).
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    This process and every child (CLI runs, workers, Dask workers) talk to it. Yields
+    ``(api_url, home)``; the server's SQLite database is ``home/prefect.db``.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from prefect_server import prefect_server as start
+
+    home = tmp_path_factory.mktemp("prefect-server")
+    with start(home) as url:
+        os.environ["PREFECT_API_URL"] = url
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url, home
+        os.environ.pop("PREFECT_API_URL", None)
 
 
 @pytest.fixture()

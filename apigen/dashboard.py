@@ -1,0 +1,60 @@
+"""What the Prefect dashboard shows for a run, computed from its summary: tables, markdown, events.
+
+Pure functions; the artifacts and events are created at the flow's edge (``flows/``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from apigen.models import STAGES, Sample
+
+PASS_RATES_KEY = "apigen-stage-pass-rates"
+BREAKDOWN_KEY = "apigen-breakdown"
+FAILURES_KEY = "apigen-failures"
+STAGE_EVENT = "apigen.stage.completed"
+
+
+def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
+             "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
+            for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+
+
+def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for dimension, key in (("style", "by_style"), ("category", "by_category"), ("generator_model", "by_generator_model")):
+        for value, counts in summary.get(key, {}).items():
+            total = counts["verified"] + counts["rejected"]
+            rows.append({"dimension": dimension, "value": value, "verified": counts["verified"],
+                         "rejected": counts["rejected"], "verified_rate": round(counts["verified"] / total, 4) if total else 0.0})
+    return rows
+
+
+def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: int = 10) -> str:
+    """The most frequent failure codes, each with one example sample and its message."""
+    counts: list[tuple[str, str, int]] = sorted(
+        ((stage, code, n) for stage in STAGES for code, n in summary["stages"][stage]["errors"].items()),
+        key=lambda item: -item[2])[:top]
+    lines = [f"# Top failure codes ({summary['rejected']} of {summary['generated']} samples rejected)", ""]
+    if not counts:
+        return "\n".join(lines + ["No sample was rejected."])
+    lines += ["| stage | code | samples |", "| --- | --- | --- |"]
+    lines += [f"| {stage} | `{code}` | {n} |" for stage, code, n in counts]
+    for stage, code, _ in counts:
+        example = next((s for s in samples if s.rejected_at == stage and code in s.verdicts[stage].codes), None)
+        if example is None:
+            continue
+        error = next(e for e in example.verdicts[stage].errors if e.code == code)
+        answers = example.answers if isinstance(example.answers, str) else json.dumps(example.answers, ensure_ascii=False)
+        lines += ["", f"## `{code}` ({stage})", f"- query: {example.query[:300]!s}",
+                  f"- answers: `{(answers or example.raw or '')[:300]}`", f"- error: {error.message[:300]}"]
+    return "\n".join(lines)
+
+
+def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One ``apigen.stage.completed`` payload per stage, for automations (e.g. alert on a low pass rate)."""
+    return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
+             "pass_rate": s["pass_rate"], "top_errors": dict(list(s["errors"].items())[:5])}
+            for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]

@@ -1,0 +1,25 @@
+"""Task-level retries: only for transient failures (a whole batch lost to an outage), with backoff and jitter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.tasks import exponential_backoff
+
+
+class TransientBatchError(RuntimeError):
+    """Every LLM request of a batch failed transiently (429/5xx/timeouts): retrying the task may help."""
+
+
+def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except TransientBatchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+LLM_TASK_RETRIES = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=5),
+                    "retry_jitter_factor": 0.5, "retry_condition_fn": _transient_only}
