@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--error-rate", type=_rate, default=0.0, help="share of requests answered 429/500/too late")
     sim.add_argument("--flaw-rate", type=_rate, default=0.2, help="share of generated pairs with a planted flaw")
     sim.add_argument("--delay-s", type=_non_negative_float, default=30.0, help="length of an injected delay")
+    sim.add_argument("--error-kinds", default="429,500,hang", help="which errors to inject: any of 429,500,hang")
     sim.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -320,8 +321,12 @@ def cmd_blocks(args: argparse.Namespace) -> int:
 def cmd_sim_llm(args: argparse.Namespace) -> int:
     from apigen.sim.server import SimConfig, SimServer
 
+    kinds = tuple(k.strip() for k in args.error_kinds.split(",") if k.strip())
+    if not kinds or set(kinds) - {"429", "500", "hang"}:
+        raise UsageError(f"--error-kinds takes 429, 500 and/or hang, got {args.error_kinds!r}")
     server = SimServer(SimConfig(seed=args.seed, latency_ms=args.latency_ms, error_rate=args.error_rate,
-                                 flaw_rate=args.flaw_rate, delay_s=args.delay_s), host=args.host, port=args.port)
+                                 flaw_rate=args.flaw_rate, delay_s=args.delay_s, error_kinds=kinds),
+                       host=args.host, port=args.port)
     print(f"simulated LLM serving on http://{args.host}:{server.port}/v1 (stats at /stats)", flush=True)
     try:
         server.serve_forever()

@@ -1,8 +1,10 @@
 """Write a run's samples as Parquet: verified rows in xlam's layout, rejected rows with their reasons.
 
-Layout: ``<out>/verified/part-00000.parquet``, ``<out>/rejected/part-00000.parquet`` and
-``<out>/summary.json``. Everything is written into a staging directory beside ``<out>`` and moved
-into place at the end, so an interrupted export never leaves a dataset that looks complete.
+Layout: ``<out>/verified/part-*.parquet``, ``<out>/rejected/part-*.parquet`` and ``<out>/summary.json``;
+a dataset is complete iff its ``summary.json`` exists. A local ``<out>`` is written into a staging
+directory beside it and swapped into place at the end (parts named ``part-00000.parquet``); an fsspec
+URL (``s3://bucket/prefix``) is written by the completion-marker protocol of ``apigen.storage``. Either
+way an interrupted export never leaves a dataset that looks complete.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from apigen import storage
 from apigen.models import Sample
 from apigen.stages import final_status
 
@@ -63,18 +66,36 @@ def build_tables(samples: Sequence[Sample]) -> tuple[pa.Table, pa.Table]:
             pa.Table.from_pylist([_rejected_row(s, i) for i, s in enumerate(rejected)], schema=REJECTED_SCHEMA))
 
 
-def write_dataset(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path) -> Path:
-    """Write atomically: build everything in a staging directory, then swap it in."""
-    out = Path(out).resolve()
+def _summary_text(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_dataset(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path,
+                  storage_options: dict[str, Any] | None = None) -> Path | str:
+    """Write ``out``, a local path (staging directory, then swap) or an fsspec URL (completion marker).
+
+    ``storage_options`` go to fsspec for URLs (credentials, endpoint); without them the filesystem's
+    own defaults apply (for s3fs: the usual AWS credential chain).
+    """
+    verified, rejected = build_tables(samples)
+    if storage.is_url(out):
+        parts = {"verified": _parquet_bytes(verified), "rejected": _parquet_bytes(rejected)}
+        return storage.write_marked(str(out), parts, _summary_text(summary).encode(), storage_options)
+    out = Path(str(out).removeprefix("file://")).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
-    verified, rejected = build_tables(samples)
     try:
         (staging / "verified").mkdir(parents=True)
         (staging / "rejected").mkdir()
         pq.write_table(verified, staging / "verified" / "part-00000.parquet")
         pq.write_table(rejected, staging / "rejected" / "part-00000.parquet")
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        (staging / "summary.json").write_text(_summary_text(summary))
         _swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

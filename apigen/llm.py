@@ -142,7 +142,7 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]], stats: Ca
                     raise LLMError(message, transient=transient, status=status, attempts=attempt) from None
         delay = random.uniform(0, min(endpoint.backoff_cap_s, endpoint.backoff_s * 2 ** (attempt - 1)))
         stats.retries += 1
-        log.warning("LLM call to %s failed (%s), retry %d/%d in %.2fs", endpoint.limit_key, kind,
+        log.debug("LLM call to %s failed (%s), retry %d/%d in %.2fs", endpoint.limit_key, kind,
                     attempt, endpoint.max_attempts - 1, delay)
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")

@@ -43,7 +43,8 @@ def task_runner_for(config: RunConfig):
 
 @flow(name="generate-dataset-pipeline")
 def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
-    storage = result_storage(config.result_storage)
+    # Loads the DatasetStore block here, at the flow's edge: its options never become parameters.
+    storage = result_storage(config.result_storage, store_block=config.store_block)
     options = {"result_storage": storage} if storage is not None else {}
     sample, generate = sample_batch.with_options(**options), generate_task.with_options(**options)
     fmt, execute = verify_format_task.with_options(**options), verify_execution_task.with_options(**options)
@@ -73,5 +74,6 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
     result = pipeline(config, str(progress))
     summary, failures = result["summary"], result["failures_markdown"]
     publish_dashboard(summary, failures)
-    logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"], config.out)
+    logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"],
+                result.get("location", config.out))
     return summary

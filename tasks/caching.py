@@ -4,13 +4,23 @@ Each batch task's key is its source plus a digest of the inputs that determine i
 (``apigen.cache_keys``) and the prompt version; results are persisted to local storage by default,
 or to the path / s3:// URL a run names. A re-run with the same parameters loads finished batches
 instead of calling the LLM again.
+
+Prefect 3.8.8 accepts as a task's ``result_storage`` only a ``Path``, a block slug or a block saved
+server-side, and ``RemoteFileSystem.settings`` is a plain dict: saved with credentials in it, they
+would be shown in clear by the API and the UI. ``StoreResultStorage`` is a ``RemoteFileSystem`` that
+saves only the *name* of the ``DatasetStore`` block holding the options, and reads that block when
+it first opens the filesystem.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
+from prefect.filesystems import RemoteFileSystem
+from pydantic import Field
 
 from apigen.cache_keys import digest
 from prompts import prompt_version
@@ -53,14 +63,56 @@ EXECUTION = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_execution_key)
 SEMANTIC = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_semantic_key)
 
 
-def result_storage(location: str | None, storage_options: dict[str, Any] | None = None):
-    """Where persisted results go: None -> Prefect's local default; a path; or an s3:// (fsspec) URL."""
+class StoreResultStorage(RemoteFileSystem):
+    """Task results under an fsspec URL, with the fsspec options of a ``DatasetStore`` block (by name)."""
+
+    _block_type_name = "APIGen Result Storage"
+    _block_type_slug = "apigen-result-storage"
+    _description = "Persisted apigen task results on an fsspec URL; options come from a DatasetStore block."
+
+    store_block: str | None = Field(None, description="DatasetStore block whose storage options are used")
+
+    @property
+    def filesystem(self):
+        if not self._filesystem:
+            import fsspec
+
+            options = dict(self.settings)
+            if self.store_block:
+                from blocks.store import DatasetStore
+
+                options.update(DatasetStore.load(self.store_block, _sync=True).options())
+            self._filesystem = fsspec.filesystem(urlsplit(self.basepath).scheme, **options)
+        return self._filesystem
+
+
+def result_storage(location: str | None, storage_options: dict[str, Any] | None = None,
+                   store_block: str | None = None):
+    """Where persisted results go: None -> Prefect's local default; a path; or an s3:// (fsspec) URL.
+
+    Prefect wants result storage saved server-side (workers and Dask processes load it by name), so
+    the block is saved under a name derived from the location. For a URL, credentials belong in the
+    ``store_block`` (a DatasetStore, used when its URL has the same scheme; it is loaded here, so call
+    this inside the flow); ``storage_options`` are saved with the block and must hold no secrets.
+    Without either, the filesystem's own defaults apply (for s3fs, the AWS credential chain).
+    """
     if location is None:
         return None
     if "://" in location and not location.startswith("file://"):
-        from prefect.filesystems import RemoteFileSystem
+        if store_block:
+            from blocks.store import DatasetStore
 
-        return RemoteFileSystem(basepath=location.rstrip("/"), settings=storage_options or {})
-    from prefect.filesystems import LocalFileSystem
+            store_url = DatasetStore.load(store_block, _sync=True).url
+            if urlsplit(store_url).scheme.lower() != urlsplit(location).scheme.lower():
+                store_block = None
+        block = StoreResultStorage(basepath=location.rstrip("/"), settings=storage_options or {},
+                                   store_block=store_block)
+        location = f"{location}|{store_block}"
+    else:
+        from prefect.filesystems import LocalFileSystem
 
-    return LocalFileSystem(basepath=location.removeprefix("file://"))
+        block = LocalFileSystem(basepath=os.path.abspath(location.removeprefix("file://")))
+        location = block.basepath
+    block.save(f"apigen-results-{digest(location, sorted((storage_options or {}).items(), key=str))[:12]}",
+               overwrite=True)
+    return block

@@ -32,12 +32,24 @@ def run_summary(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, 
         "styles": [s.value for s in config.styles]})
 
 
+def destination(config: RunConfig) -> tuple[str, dict[str, Any] | None]:
+    """Where the dataset goes, with its fsspec options: the ``DatasetStore`` block when one is named
+    (loaded here, inside the task, so its secrets never travel as parameters), else ``config.out``."""
+    if config.store_block:
+        from blocks.store import DatasetStore
+
+        store = DatasetStore.load(config.store_block, _sync=True)
+        return store.url, store.options()
+    return config.out, None
+
+
 def export(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, Any]:
-    """Write the dataset; return its summary and the failure-examples markdown for the dashboard."""
+    """Write the dataset; return its summary, where it went and the failure examples for the dashboard."""
     samples = [s for b in batches for s in b.samples]
     summary = run_summary(config, batches)
-    write_dataset(samples, summary, config.out)
-    return {"summary": summary, "failures_markdown": failure_markdown(summary, samples)}
+    location, options = destination(config)
+    write_dataset(samples, summary, location, options)
+    return {"summary": summary, "failures_markdown": failure_markdown(summary, samples), "location": location}
 
 
 export_task = task(export, name="export")

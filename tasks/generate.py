@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from prefect import get_run_logger, task
 
 from apigen import progress
@@ -20,8 +22,9 @@ def generate(batch_index: int, requests: list[GenerationRequest], generator: LLM
                   "simulated": generator.simulated}
     batch = run_sync(generate_batch(requests, generator.endpoint(), provenance))
     logger = get_run_logger()
-    logger.info("batch %d: %d pairs from %d LLM requests, %d retries %s", batch_index, len(batch.samples),
-                batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "")
+    level = logging.WARNING if batch.stats.retries else logging.INFO  # retries are worth seeing by default
+    logger.log(level, "batch %d: %d pairs from %d LLM requests, %d retries %s", batch_index, len(batch.samples),
+               batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "")
     if requests and len(batch.failed_requests) == len(requests) and all(f["transient"] for f in batch.failed_requests):
         raise TransientBatchError(f"all {len(requests)} requests of batch {batch_index} failed: "
                                   f"{batch.failed_requests[0]['error']}")

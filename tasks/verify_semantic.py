@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from prefect import get_run_logger, task
 
 from apigen import progress
@@ -23,8 +25,8 @@ def verify_semantic(batch: BatchResult, judge: LLMConfig | None, enabled: bool =
     if judged and len(unreachable) == len(judged):
         raise TransientBatchError(f"the judge could not be reached for any of the {len(judged)} samples of batch {batch.index}")
     if stats.requests:
-        get_run_logger().info("batch %d: %d judge requests, %d retries %s", batch.index, stats.requests,
-                              stats.retries, dict(stats.failures) or "")
+        get_run_logger().log(logging.WARNING if stats.retries else logging.INFO, "batch %d: %d judge requests, %d retries %s",
+                             batch.index, stats.requests, stats.retries, dict(stats.failures) or "")
     progress.report("semantic", len(batch.samples))
     return batch.with_samples(samples, "semantic", stats.as_dict())
 

@@ -78,3 +78,18 @@ def test_api_key_never_appears_in_errors():
         with pytest.raises(LLMError) as info:
             run_sync(complete(ep, [{"role": "user", "content": "hi"}]))
     assert secret not in str(info.value) and secret not in repr(ep)
+
+
+def test_requests_per_minute_are_paced_across_concurrent_calls():
+    import asyncio
+    import time
+
+    with SimServer(SimConfig()) as server:
+        ep = endpoint(server, rpm=1200, concurrency=8)  # one request start every 50 ms
+
+        async def burst():
+            await asyncio.gather(*[complete(ep, [{"role": "user", "content": f"hi {i}"}]) for i in range(11)])
+        started = time.monotonic()
+        run_sync(burst())
+        elapsed = time.monotonic() - started
+    assert elapsed >= 10 * 0.05  # 11 starts need at least 10 intervals, however fast the server is

@@ -5,7 +5,8 @@ them deliberately flawed) and judge prompts with verdicts consistent with those 
 misbehave on purpose: HTTP 429, HTTP 500, or a reply delayed past the client's timeout, at a rate.
 
 Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats`` (counters, including
-``requests``), ``GET /planted`` (the record of every pair produced and the flaw it carries).
+``requests``), ``GET /planted`` (the record of every pair produced and the flaw it carries),
+``GET /prompts`` (how often each prompt, by the first 16 hex digits of its SHA-256, was answered).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class SimConfig:
     error_rate: float = 0.0
     flaw_rate: float = 0.0
     delay_s: float = 30.0  # how long an injected "hang" lasts; set past the client timeout
+    error_kinds: tuple[str, ...] = ("429", "500", "hang")
 
 
 @dataclass
@@ -42,6 +44,8 @@ class SimState:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     counters: Counter = field(default_factory=Counter)
+    prompts: Counter = field(default_factory=Counter)  # sha256(prompt)[:16] -> requests served
+    key_hashes: set[str] = field(default_factory=set)  # sha256 of each API key presented (never the key)
     planted: list[Planted] = field(default_factory=list)
     error_rng: random.Random = field(default_factory=lambda: random.Random(0))
 
@@ -70,7 +74,10 @@ class SimulatedLLM:
 
     def reply(self, prompt: str) -> str:
         # Seeded by the prompt, not by arrival order: concurrent or resumed runs get the same replies.
-        rng = random.Random(f"{self.config.seed}:{hashlib.sha256(prompt.encode()).hexdigest()}")
+        digest = hashlib.sha256(prompt.encode()).hexdigest()
+        with self.state.lock:
+            self.state.prompts[digest[:16]] += 1
+        rng = random.Random(f"{self.config.seed}:{digest}")
         if is_judge_prompt(prompt):
             with self.state.lock:
                 self.state.counters["judge_requests"] += 1
@@ -99,7 +106,7 @@ class SimulatedLLM:
         """None, or one of "429", "500", "hang", at the configured rate."""
         with self.state.lock:
             draw = self.state.error_rng.random()
-            kind = self.state.error_rng.choice(["429", "500", "hang"])
+            kind = self.state.error_rng.choice(list(self.config.error_kinds))
         return kind if draw < self.config.error_rate else None
 
     def stats(self) -> dict:
@@ -130,6 +137,9 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
             path = self.path.rstrip("/")
             if path == "/stats":
                 self._send(200, sim.stats())
+            elif path == "/prompts":
+                with sim.state.lock:
+                    self._send(200, dict(sim.state.prompts))
             elif path == "/planted":
                 with sim.state.lock:
                     self._send(200, [p.as_dict() for p in sim.state.planted])
@@ -149,9 +159,11 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
             except (json.JSONDecodeError, KeyError, TypeError):
                 self._send(400, {"error": {"message": "body must be JSON with 'messages'", "type": "invalid_request_error"}})
                 return
+            authorization = self.headers.get("Authorization", "")
             with sim.state.lock:
                 sim.state.counters["requests"] += 1
-            if self.headers.get("Authorization", "") == f"Bearer {REJECTED_KEY}":
+                sim.state.key_hashes.add(hashlib.sha256(authorization.removeprefix("Bearer ").encode()).hexdigest())
+            if authorization == f"Bearer {REJECTED_KEY}":
                 self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
                 return
             error = sim.injected_error()

@@ -1,0 +1,121 @@
+"""What users see in Prefect: artifacts, stage events and retry logs, read back through the API."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+
+import pytest
+
+from apigen.config import LLMConfig, RunConfig
+from apigen.dashboard import BREAKDOWN_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT
+from apigen.sim.server import SimConfig, SimServer
+from flows.generate_dataset import generate_dataset
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+async def _latest_artifact(client, key: str):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                        sort=ArtifactSort.CREATED_DESC, limit=1)
+    return found[0]
+
+
+async def _events(client, name: str, since: dt.datetime) -> list[dict]:
+    response = await client._client.post("/events/filter", json={
+        "filter": {"event": {"name": [name]}, "occurred": {"since": since.isoformat()}}, "limit": 50})
+    response.raise_for_status()
+    return response.json()["events"]
+
+
+async def _pipeline_logs(client, since: dt.datetime) -> list[str]:
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime, LogFilter
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset-pipeline"])),
+                                       flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),
+                                       sort=FlowRunSort.START_TIME_DESC, limit=1)
+    logs = await client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [runs[0].id]}))
+    return [log.message for log in logs]
+
+
+def _run(tmp_path, **sim) -> tuple[dict, dt.datetime, SimServer]:
+    since = dt.datetime.now(dt.timezone.utc)
+    server = SimServer(SimConfig(seed=21, **sim)).start()
+    llm = LLMConfig(model="openai/apigen-sim", api_base=server.api_base, simulated=True, max_attempts=12)
+    config = RunConfig(n=80, generator=llm, judge=llm, seed=21, out=str(tmp_path / "out"), batch_size=20,
+                       result_storage=str(tmp_path / "store"))
+    summary = generate_dataset(config)
+    server.stop()
+    return summary, since, server
+
+
+def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
+    from prefect.client.orchestration import get_client
+
+    summary, since, _ = _run(tmp_path, flaw_rate=0.3)
+
+    async def read():
+        async with get_client() as client:
+            rates = await _latest_artifact(client, PASS_RATES_KEY)
+            breakdown = await _latest_artifact(client, BREAKDOWN_KEY)
+            failures = await _latest_artifact(client, FAILURES_KEY)
+            progress = await _latest_artifact(client, "apigen-progress")
+            events = []
+            for _ in range(40):  # the server persists events asynchronously
+                events = await _events(client, STAGE_EVENT, since)
+                if len(events) >= 3:
+                    break
+                await asyncio.sleep(0.5)
+            return rates, breakdown, failures, progress, events
+
+    rates, breakdown, failures, progress, events = asyncio.run(read())
+    table = json.loads(rates.data) if isinstance(rates.data, str) else rates.data
+    assert [row["stage"] for row in table] == ["format", "execution", "semantic"]
+    for row in table:
+        stage = summary["stages"][row["stage"]]
+        assert (row["in"], row["passed"], row["failed"], row["pass_rate"]) == (
+            stage["in"], stage["passed"], stage["failed"], stage["pass_rate"])
+    assert table[0]["in"] == 80 and table[2]["passed"] == summary["verified"]
+    rows = json.loads(breakdown.data) if isinstance(breakdown.data, str) else breakdown.data
+    assert {r["dimension"] for r in rows} == {"style", "category", "generator_model"}
+    assert sum(r["verified"] for r in rows if r["dimension"] == "style") == summary["verified"]
+    top_code = max(((c, n) for s in summary["stages"].values() for c, n in s["errors"].items()), key=lambda x: x[1])[0]
+    assert f"`{top_code}`" in failures.data and "- query:" in failures.data
+    assert progress.type == "progress" and float(progress.data) == 100.0
+    by_stage = {e["payload"]["stage"]: e for e in events}
+    assert set(by_stage) == {"format", "execution", "semantic"}
+    for stage, event in by_stage.items():
+        assert event["payload"]["pass_rate"] == summary["stages"][stage]["pass_rate"]
+        assert event["payload"]["passed"] == summary["stages"][stage]["passed"]
+        assert event["resource"]["prefect.resource.id"] == f"apigen.stage.{stage}"
+
+
+def test_rate_limited_endpoint_completes_with_every_sample_accounted_for(tmp_path):
+    from prefect.client.orchestration import get_client
+
+    summary, since, server = _run(tmp_path, error_rate=0.3, error_kinds=("429",))
+    stats = server.sim.stats()
+    assert stats["injected_429"] > 0
+    assert summary["generated"] == 80 == summary["verified"] + summary["rejected"]
+    assert summary["failed_requests"] == 0
+    retries = summary["llm_calls"]["generate"]["retries"] + summary["llm_calls"]["semantic"]["retries"]
+    assert retries == stats["injected_429"]
+
+    async def logs():
+        async with get_client() as client:
+            for _ in range(20):
+                messages = await _pipeline_logs(client, since)
+                if any("retries" in m for m in messages):
+                    return messages
+                time.sleep(0.5)
+            return messages
+    messages = asyncio.run(logs())
+    logged = [m for m in messages if "retries" in m and "http_429" in m]
+    assert logged, messages[:10]
+    assert sum(int(m.split(" retries")[0].rsplit(" ", 1)[1]) for m in messages if " retries" in m) == retries
