@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--styles", nargs="+", default=[s.value for s in Style],
                      help="query styles: simple multiple parallel parallel_multiple (default: all)")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--examples-from", metavar="DATASET",
+                     help="draw few-shot examples from an earlier run's verified output (default: bundled seeds)")
     gen.add_argument("--out", default="out", help="output directory (default out/)")
     gen.add_argument("--batch-size", type=int, default=50, help="samples per batch task (default 50)")
     gen.add_argument("--concurrency", type=int, default=8, help="concurrent LLM requests per endpoint (default 8)")
@@ -221,6 +223,7 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
         return RunConfig(n=args.n, generator=generator, judge=judge, styles=args.styles, seed=args.seed,
                          out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
                          store_block=args.store_block, result_storage=args.result_storage,
+                         examples_from=args.examples_from,
                          task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
                          execution=ExecutionSettings(registry=_registry_sources(args)))
     except ValidationError as exc:
@@ -234,6 +237,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"no generator model configured. Pass --model (e.g. --model openai/gpt-4o-mini, with "
                          f"--api-base for a self-hosted endpoint), set {MODEL_ENV}, name an LLMEndpoint block with "
                          "--llm-block, or use --simulate for a dry run against the built-in simulated LLM.")
+    if args.examples_from:
+        from apigen.sampling import load_example_pool
+
+        try:
+            load_example_pool(args.examples_from)
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"--examples-from {exc}") from None
     if "://" not in args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
     config = _config_from_args(args, args.api_base, model or SIM_MODEL, simulated=args.simulate)  # validate first
@@ -258,7 +268,7 @@ def _run(config: Any, verbose: bool) -> int:
 
     with progress_bars(config.n):
         summary = generate_dataset(config)
-    print_summary(summary, config.out)
+    print_summary(summary, summary.get("output", config.out))
     return 0
 
 

@@ -62,9 +62,9 @@ def print_verify_summary(summary: dict[str, Any]) -> None:
         table.add_row(stage, str(s["in"]), str(s["passed"]), str(s["failed"]), str(s.get("skipped", 0)), rate)
     out.print(table)
     if summary["error_codes"]:
-        codes = Table(title="Error codes")
+        codes = Table(title="Failure and skip codes")
         codes.add_column("code")
-        codes.add_column("rows", justify="right")
+        codes.add_column("occurrences", justify="right")
         for code, count in summary["error_codes"].items():
             codes.add_row(code, str(count))
         out.print(codes)

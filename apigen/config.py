@@ -88,6 +88,7 @@ class RunConfig(BaseModel):
     judge: LLMConfig
     styles: tuple[Style, ...] = tuple(Style)
     seed: int = 0
+    examples_from: str | None = None        # few-shot pool from an earlier run's verified output
     out: str = "out"                       # a local path or an s3:// URL
     store_block: str | None = None          # a DatasetStore block: output URL and storage options
     result_storage: str | None = None       # where task results are persisted for resume (path or s3:// URL)

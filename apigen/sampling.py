@@ -129,5 +129,38 @@ class RequestPlanner:
         return [self.plan(i) for i in range(start, min(stop, self.request_count))]
 
 
+def load_example_pool(path: str) -> list[dict]:
+    """Few-shot examples from an earlier run's verified output (a dataset directory or file).
+
+    Accepts ``<out>`` of ``apigen generate`` (reads ``<out>/verified``), a Parquet file or directory,
+    or a JSON Lines file in xlam layout. Raises ValueError naming the path if nothing usable is there.
+    """
+    from pathlib import Path
+
+    source = Path(path)
+    if (source / "verified").is_dir():
+        source = source / "verified"
+    if source.is_dir() or source.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(source).to_pylist()
+    elif source.is_file():
+        rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        raise ValueError(f"{path}: no such dataset")
+    pool = []
+    for row in rows:
+        try:
+            answers = json.loads(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
+            tools = json.loads(row["tools"]) if isinstance(row["tools"], str) else row["tools"]
+        except (KeyError, TypeError, json.JSONDecodeError):
+            continue
+        if isinstance(row.get("query"), str) and isinstance(answers, list) and answers and isinstance(tools, list):
+            pool.append({"query": row["query"], "answers": answers, "tools": tools})
+    if not pool:
+        raise ValueError(f"{path}: no verified rows with query, tools and answers to use as examples")
+    return pool
+
+
 def render_examples(examples: Sequence[dict]) -> str:
     return "\n".join(json.dumps([e], ensure_ascii=False) for e in examples)

@@ -74,6 +74,6 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
     result = pipeline(config, str(progress))
     summary, failures = result["summary"], result["failures_markdown"]
     publish_dashboard(summary, failures)
-    logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"],
-                result.get("location", config.out))
-    return summary
+    location = result.get("location", config.out)
+    logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"], location)
+    return {**summary, "output": location}

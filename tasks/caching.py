@@ -34,7 +34,8 @@ def _batch_samples(parameters: dict[str, Any]) -> Any:
 def _sample_key(context: Any, p: dict[str, Any]) -> str:
     config = p["config"]
     return digest("sample", config.seed, config.n, config.styles, config.pairs_per_request,
-                  config.requests_per_batch, config.execution.registry, p["batch_index"], prompt_version())
+                  config.requests_per_batch, config.execution.registry, config.examples_from, p["batch_index"],
+                  prompt_version())
 
 
 def _generate_key(context: Any, p: dict[str, Any]) -> str:

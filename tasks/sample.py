@@ -6,12 +6,14 @@ from prefect import task
 
 from api_registry.sources import load_registry
 from apigen.config import RunConfig
-from apigen.sampling import ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner
+from apigen.sampling import (ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner,
+                             load_example_pool)
 from tasks import caching
 
 
 def planner_for(config: RunConfig) -> RequestPlanner:
-    return RequestPlanner(apis=ApiSampler(load_registry(config.execution.registry).specs()), examples=ExampleSampler(),
+    pool = load_example_pool(config.examples_from) if config.examples_from else None
+    return RequestPlanner(apis=ApiSampler(load_registry(config.execution.registry).specs()), examples=ExampleSampler(pool),
                           prompts=PromptSampler(), styles=config.styles, seed=config.seed, n=config.n,
                           pairs_per_request=config.pairs_per_request)
 

@@ -24,4 +24,5 @@ def test_dask_cluster_gives_the_same_output_as_threads(tmp_path):
         # the Dask run used separate result storage, so it really asked the LLM again
         assert server.sim.stats()["requests"] == 2 * requests_after_threads
     assert pq.read_table(tmp_path / "dask" / "verified").to_pylist() == pq.read_table(tmp_path / "threads" / "verified").to_pylist()
-    assert {k: v for k, v in dask.items() if k != "llm_calls"} == {k: v for k, v in threads.items() if k != "llm_calls"}
+    differ = {"llm_calls", "output"}  # request counts may differ by retries; the output paths differ by design
+    assert {k: v for k, v in dask.items() if k not in differ} == {k: v for k, v in threads.items() if k not in differ}

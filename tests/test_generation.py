@@ -89,3 +89,24 @@ def test_prompt_lists_the_tools_and_count(planner):
     assert f"Generate exactly {request.count}" in text and f"Style: {request.style.value}" in text
     for tool in request.tools:
         assert f'"name": "{tool.name}"' in text
+
+
+def test_example_pool_from_an_earlier_runs_verified_output(tmp_path):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from apigen.sampling import load_example_pool
+
+    (tmp_path / "run" / "verified").mkdir(parents=True)
+    rows = [{"query": "Factorial of 5?", "id": 0, "answers": json.dumps([{"name": "factorial", "arguments": {"n": 5}}]),
+             "tools": json.dumps([{"name": "factorial", "description": "n!", "parameters": {}}])},
+            {"query": "broken", "id": 1, "answers": "not json", "tools": "[]"}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "run" / "verified" / "part-00000.parquet")
+    pool = load_example_pool(str(tmp_path / "run"))
+    assert [e["query"] for e in pool] == ["Factorial of 5?"]
+    sampler = ExampleSampler(pool)
+    assert sampler.sample(random.Random(0), Style.SIMPLE) == ({"query": "Factorial of 5?", "answers": [{"name": "factorial", "arguments": {"n": 5}}]},)
+    with pytest.raises(ValueError, match="no such dataset"):
+        load_example_pool(str(tmp_path / "missing"))
