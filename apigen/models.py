@@ -50,6 +50,7 @@ class StageResult(BaseModel):
     warnings: tuple[Finding, ...] = ()
     results: tuple[Any, ...] | None = None  # execution: one JSON result per call
     reason: str | None = None               # semantic: the judge's reason
+    decided_by: Literal["rules", "judge"] | None = None  # semantic: the free rules or the LLM judge
 
     @classmethod
     def skipped(cls, stage: str, why: str | None = None) -> "StageResult":

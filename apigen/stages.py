@@ -6,6 +6,7 @@ function returns new Sample objects (samples are immutable records), in input or
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 from apigen.llm import CallStats, Endpoint
@@ -51,10 +52,7 @@ def calls_of(sample: Sample) -> list[FunctionCall]:
 
 def _arguments(call: dict) -> dict:
     arguments = call.get("arguments") or {}
-    if isinstance(arguments, str):
-        import json
-        arguments = json.loads(arguments)
-    return arguments
+    return json.loads(arguments) if isinstance(arguments, str) else arguments
 
 
 def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sample]:
@@ -73,9 +71,9 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None) -> 
         findings = check_grounding(out[i].query, out[i].tools, calls_of(out[i]))
         if findings:
             out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(findings),
-                                                     reason="deterministic grounding rules"))
+                                                     reason="deterministic grounding rules", decided_by="rules"))
         elif endpoint is None:
-            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="passed",
+            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="passed", decided_by="rules",
                                                      reason="deterministic grounding rules only (no judge model)"))
         else:
             to_judge.append(i)

@@ -11,6 +11,7 @@ from apigen.batch import BatchResult
 from apigen.config import LLMConfig
 from apigen.llm import run_sync
 from apigen.stages import run_semantic, skip_stage
+from apigen.verify.semantic import judge_outage
 from tasks import caching
 from tasks.retry import LLM_TASK_RETRIES, TransientBatchError
 
@@ -19,11 +20,8 @@ def verify_semantic(batch: BatchResult, judge: LLMConfig | None, enabled: bool =
     if not enabled:
         return batch.with_samples(skip_stage(batch.samples, "semantic"))
     samples, stats = run_sync(run_semantic(batch.samples, judge.endpoint() if judge else None))
-    unreachable = [s for s in samples if "judge_error" in (s.verdicts.get("semantic").codes if s.verdicts.get("semantic") else [])]
-    judged = [s for s in samples if s.verdicts.get("semantic") and s.verdicts["semantic"].reason != "deterministic grounding rules"
-              and s.verdicts["semantic"].status != "skipped"]
-    if judged and len(unreachable) == len(judged):
-        raise TransientBatchError(f"the judge could not be reached for any of the {len(judged)} samples of batch {batch.index}")
+    if judge_outage([s.verdicts.get("semantic") for s in samples]):
+        raise TransientBatchError(f"the judge could not be reached for any sample of batch {batch.index}")
     if stats.requests:
         get_run_logger().log(logging.WARNING if stats.retries else logging.INFO, "batch %d: %d judge requests, %d retries %s",
                              batch.index, stats.requests, stats.retries, dict(stats.failures) or "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import time
 
 import pytest
 
@@ -107,15 +106,17 @@ def test_rate_limited_endpoint_completes_with_every_sample_accounted_for(tmp_pat
     retries = summary["llm_calls"]["generate"]["retries"] + summary["llm_calls"]["semantic"]["retries"]
     assert retries == stats["injected_429"]
 
+    def logged_retries(messages: list[str]) -> int:
+        return sum(int(m.split(" retries")[0].rsplit(" ", 1)[1]) for m in messages if " retries" in m)
+
     async def logs():
         async with get_client() as client:
-            for _ in range(20):
+            for _ in range(60):  # run logs reach the server in batches, a moment after the run
                 messages = await _pipeline_logs(client, since)
-                if any("retries" in m for m in messages):
-                    return messages
-                time.sleep(0.5)
+                if logged_retries(messages) >= retries:
+                    break
+                await asyncio.sleep(0.5)
             return messages
     messages = asyncio.run(logs())
-    logged = [m for m in messages if "retries" in m and "http_429" in m]
-    assert logged, messages[:10]
-    assert sum(int(m.split(" retries")[0].rsplit(" ", 1)[1]) for m in messages if " retries" in m) == retries
+    assert any("retries" in m and "http_429" in m for m in messages), messages[:10]
+    assert logged_retries(messages) == retries

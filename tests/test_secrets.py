@@ -31,11 +31,13 @@ async def _everything_in_the_api(since: dt.datetime) -> str:
 
     async with get_client() as client:
         runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
-        for _ in range(40):  # logs reach the server in batches, a moment after the run
+        logs: list = []
+        for _ in range(40):  # logs reach the server in batches, a moment after the run: wait until they settle
+            previous = len(logs)
             logs = await client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [r.id for r in runs]}))
-            if len(logs) > 5:
+            if len(logs) > 5 and len(logs) == previous:
                 break
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1.0)
         artifacts = await client.read_artifacts()
         tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [r.id for r in runs]}))
         page = (await client._client.post("/events/filter", json={"filter": {"occurred": {"since": since.isoformat()}},

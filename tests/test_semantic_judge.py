@@ -61,3 +61,18 @@ def test_judge_verdicts_and_unparseable_replies():
     assert verdicts[3].codes == ["judge_unparseable"]
     judged_calls = 1 + 3 + 0 + 3
     assert stats.requests == requests["requests"] == judged_calls
+
+
+def test_judge_outage_is_told_apart_from_rejections():
+    from apigen.models import Finding, StageResult
+    from apigen.verify.semantic import judge_outage
+
+    error = StageResult(stage="semantic", status="failed", decided_by="judge",
+                        errors=(Finding(code="judge_error", message="unreachable"),))
+    rejected = StageResult(stage="semantic", status="failed", decided_by="judge",
+                           errors=(Finding(code="judge_rejected", message="no"),))
+    by_rules = StageResult(stage="semantic", status="failed", decided_by="rules",
+                           errors=(Finding(code="ungrounded_value", message="x"),))
+    assert judge_outage([error, error, by_rules, None])
+    assert not judge_outage([error, rejected])
+    assert not judge_outage([by_rules, None])  # the judge was never asked

@@ -46,17 +46,17 @@ async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stat
         try:
             last = await complete(endpoint, messages, stats)
         except LLMError as exc:
-            return StageResult(stage=STAGE, status="failed",
+            return StageResult(stage=STAGE, status="failed", decided_by="judge",
                                errors=(Finding(code="judge_error", message=f"the judge could not be reached: {exc}"),))
         try:
             passed, reason = parse_verdict(last)
         except ValueError:
             continue
         if passed:
-            return StageResult(stage=STAGE, status="passed", reason=reason)
-        return StageResult(stage=STAGE, status="failed", reason=reason,
+            return StageResult(stage=STAGE, status="passed", reason=reason, decided_by="judge")
+        return StageResult(stage=STAGE, status="failed", reason=reason, decided_by="judge",
                            errors=(Finding(code="judge_rejected", message=reason or "the judge rejected the sample"),))
-    return StageResult(stage=STAGE, status="failed", reason=last[:500], errors=(
+    return StageResult(stage=STAGE, status="failed", reason=last[:500], decided_by="judge", errors=(
         Finding(code="judge_unparseable", message=f"no usable verdict after {attempts} attempts: {last[:200]!r}"),))
 
 
@@ -64,3 +64,9 @@ async def judge_batch(items: Sequence[tuple[Sample, Sequence[Any]]], endpoint: E
     stats = CallStats()
     verdicts = await gather_limited([judge(s, r, endpoint, stats) for s, r in items])
     return verdicts, stats
+
+
+def judge_outage(verdicts: Sequence[StageResult | None]) -> bool:
+    """True when the judge was asked and could not be reached for any sample (an outage, not data)."""
+    judged = [v for v in verdicts if v is not None and v.decided_by == "judge"]
+    return bool(judged) and all("judge_error" in v.codes for v in judged)
