@@ -352,6 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Runs here often have no internet; Prefect's telemetry would only log failures. The user can opt in.
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Without PREFECT_API_URL, Prefect starts a temporary server; on small machines that takes longer
+    # than its 20-second default, and the run would fail before it began.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "blocks": cmd_blocks,
                 "sim-llm": cmd_sim_llm}
     try:
@@ -362,6 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no complete dataset was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # a failed run: one clear line; the traceback with -v
+        if getattr(args, "verbose", False):
+            raise
+        print(f"apigen {args.command}: the run failed: {type(exc).__name__}: {exc}\n"
+              "(nothing half-written is left looking complete; run again with -v for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def stage_table(summary: dict[str, Any]) -> Table:
 
 
 def print_summary(summary: dict[str, Any], out: str) -> None:
+    out = out.rstrip("/")
     out_console = Console()
     out_console.print(stage_table(summary))
     lost = summary.get("pairs_lost_to_failed_requests", 0)

@@ -137,7 +137,7 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]], stats: Ca
                 transient, status = classify(exc)
                 kind = f"http_{status}" if status else type(exc).__name__
                 stats.failures[kind] += 1
-                message = _scrub(f"{type(exc).__name__}: {exc}", endpoint)[:300]
+                message = _scrub(f"{kind} after {attempt} attempt(s): {type(exc).__name__}: {exc}", endpoint)[:300]
                 if not transient or attempt == endpoint.max_attempts:
                     raise LLMError(message, transient=transient, status=status, attempts=attempt) from None
         delay = random.uniform(0, min(endpoint.backoff_cap_s, endpoint.backoff_s * 2 ** (attempt - 1)))

@@ -41,6 +41,15 @@ def task_runner_for(config: RunConfig):
     return ThreadPoolTaskRunner(max_workers=8)
 
 
+def _result_or_root_cause(chain):
+    """The batch's final result; if a task upstream failed, raise *its* error, not "upstream not ready"."""
+    for future in chain:
+        future.wait()
+        if future.state.is_failed() or future.state.is_crashed():
+            future.result()  # raises the task's own exception
+    return chain[-1].result()
+
+
 @flow(name="generate-dataset-pipeline")
 def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
     # Loads the DatasetStore block here, at the flow's edge: its options never become parameters.
@@ -49,17 +58,19 @@ def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dic
     sample, generate = sample_batch.with_options(**options), generate_task.with_options(**options)
     fmt, execute = verify_format_task.with_options(**options), verify_execution_task.with_options(**options)
     judge = verify_semantic_task.with_options(**options)
-    finals = []
+    chains = {}
     for index in range(config.batch_count):
         requests = sample.submit(config, index)
         generated = generate.submit(index, requests, config.generator, config.seed)
-        executed = execute.submit(fmt.submit(generated), config.execution)
-        finals.append(judge.submit(executed, config.judge))
+        formatted = fmt.submit(generated)
+        executed = execute.submit(formatted, config.execution)
+        final = judge.submit(executed, config.judge)
+        chains[final] = (requests, generated, formatted, executed, final)
     batches = []
-    for done, future in enumerate(as_completed(finals), start=1):
-        batches.append(future.result())
+    for done, future in enumerate(as_completed(list(chains)), start=1):
+        batches.append(_result_or_root_cause(chains[future]))
         if progress_artifact:
-            update_progress_artifact(progress_artifact, progress=100.0 * done / len(finals))
+            update_progress_artifact(progress_artifact, progress=100.0 * done / len(chains))
     return export_task(config, sorted(batches, key=lambda b: b.index))
 
 

@@ -14,7 +14,7 @@ from apigen.llm import run_sync
 from apigen.sampling import GenerationRequest
 from prompts import prompt_version
 from tasks import caching
-from tasks.retry import LLM_TASK_RETRIES, TransientBatchError
+from tasks.retry import LLM_TASK_RETRIES, EndpointRejectedError, TransientBatchError
 
 
 def generate(batch_index: int, requests: list[GenerationRequest], generator: LLMConfig, seed: int) -> BatchResult:
@@ -25,9 +25,9 @@ def generate(batch_index: int, requests: list[GenerationRequest], generator: LLM
     level = logging.WARNING if batch.stats.retries else logging.INFO  # retries are worth seeing by default
     logger.log(level, "batch %d: %d pairs from %d LLM requests, %d retries %s", batch_index, len(batch.samples),
                batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "")
-    if requests and len(batch.failed_requests) == len(requests) and all(f["transient"] for f in batch.failed_requests):
-        raise TransientBatchError(f"all {len(requests)} requests of batch {batch_index} failed: "
-                                  f"{batch.failed_requests[0]['error']}")
+    if requests and len(batch.failed_requests) == len(requests):
+        error = EndpointRejectedError if not any(f["transient"] for f in batch.failed_requests) else TransientBatchError
+        raise error(f"all {len(requests)} LLM requests of batch {batch_index} failed: {batch.failed_requests[0]['error']}")
     for failure in batch.failed_requests:
         logger.warning("batch %d: request %d lost after %d attempts: %s", batch_index, failure["request_index"],
                        failure["attempts"], failure["error"])

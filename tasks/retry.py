@@ -11,6 +11,10 @@ class TransientBatchError(RuntimeError):
     """Every LLM request of a batch failed transiently (429/5xx/timeouts): retrying the task may help."""
 
 
+class EndpointRejectedError(RuntimeError):
+    """Every LLM request of a batch was refused for good (bad key, unknown model): fix the configuration."""
+
+
 def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
     try:
         state.result()

@@ -55,3 +55,15 @@ def test_console_script_reports_usage_errors():
     result = subprocess.run([sys.executable, "-m", "apigen.cli", "generate", "--n", "-1", "--simulate"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--n must be a positive number" in result.stderr
+
+
+def test_main_job_runs_on_a_fresh_machine_without_a_prefect_server(tmp_path):
+    """The README's main command, as a user runs it: no PREFECT_API_URL, so Prefect starts its own server."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    result = subprocess.run([sys.executable, "-m", "apigen.cli", "generate", "--simulate", "--n", "40",
+                             "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "generated 40 pairs" in result.stdout and (tmp_path / "out" / "summary.json").exists()

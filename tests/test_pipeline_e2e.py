@@ -86,3 +86,16 @@ def test_same_seed_gives_the_same_verified_rows(tmp_path):
     other = tmp_path / "c"
     assert main(["generate", "--simulate", "--n", "48", "--seed", "12", "--out", str(other)]) == 0
     assert pq.read_table(other / "verified").column("query").to_pylist() != [r["query"] for r in first]
+
+
+def test_a_refused_key_fails_the_run_with_a_clear_error(tmp_path, capsys, monkeypatch):
+    from apigen.sim.server import REJECTED_KEY
+
+    monkeypatch.setenv("APIGEN_LLM_API_KEY", REJECTED_KEY)
+    with SimServer(SimConfig(seed=2)) as server:
+        code = main(["generate", "--model", "openai/apigen-sim", "--api-base", server.api_base, "--n", "8",
+                     "--out", str(tmp_path / "out"), "--result-storage", str(tmp_path / "store")])
+        assert server.sim.stats()["requests"] == 2  # refused for good: not retried
+    err = capsys.readouterr().err
+    assert code == 1 and "EndpointRejectedError" in err and "401" in err and REJECTED_KEY not in err
+    assert not (tmp_path / "out" / "summary.json").exists()
