@@ -158,10 +158,6 @@ class Registry:
         """An executable entry by name (a Python function or a REST endpoint)."""
         return self.functions.get(name) or self.rest.get(name)
 
-    def spec(self, name: str) -> ToolSpec | None:
-        entry = self.get(name)
-        return entry.spec if entry is not None else self.documented.get(name)
-
     def target(self, name: str) -> CallTarget | RestApi | None:
         """How ``name`` is executed: a sandbox target, a REST endpoint, or None (no implementation)."""
         entry = self.functions.get(name)
@@ -174,9 +170,6 @@ class Registry:
         """Executable APIs (the ones generation may sample)."""
         executable = [f.spec for f in self.functions.values()] + [r.spec for r in self.rest.values()]
         return [s for s in executable if category is None or s.category == category]
-
-    def all_specs(self) -> list[ToolSpec]:
-        return self.specs() + list(self.documented.values())
 
     def categories(self) -> dict[str, int]:
         return dict(sorted(Counter(s.category or "uncategorized" for s in self.specs()).items()))
