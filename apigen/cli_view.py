@@ -46,8 +46,11 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
     out_console = Console()
     out_console.print(stage_table(summary))
     lost = summary.get("pairs_lost_to_failed_requests", 0)
+    missing = summary.get("pairs_not_returned", 0)
+    reasons = ", ".join(f"{k} {v}" for k, v in summary.get("pairs_not_returned_by_reason", {}).items())
     out_console.print(f"generated {summary['generated']} pairs, verified {summary['verified']}, "
                       f"rejected {summary['rejected']}" + (f", {lost} lost to failed LLM requests" if lost else "")
+                      + (f", {missing} asked for but not returned ({reasons})" if missing else "")
                       + f" -> {out}/verified, {out}/rejected, {out}/summary.json")
     if summary.get("simulated"):
         out_console.print("[yellow]simulated run: this data comes from the simulated LLM, do not train on it[/yellow]")

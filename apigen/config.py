@@ -34,6 +34,7 @@ class LLMConfig(BaseModel):
     concurrency: int = Field(8, ge=1, le=512)
     rpm: int | None = Field(None, ge=1)
     max_attempts: int = Field(6, ge=1, le=20)
+    structured: Literal["auto", "json_schema", "json", "off"] = "auto"  # constrained JSON replies
     simulated: bool = False
 
     @model_validator(mode="after")
@@ -49,7 +50,7 @@ class LLMConfig(BaseModel):
 
     def identity(self) -> str:
         """What determines the replies (cache key part): not concurrency, timeouts or retry budgets."""
-        return f"{self.label}|{self.api_base}|{self.temperature}|{self.max_tokens}|{self.simulated}"
+        return f"{self.label}|{self.api_base}|{self.temperature}|{self.max_tokens}|{self.structured}|{self.simulated}"
 
     def endpoint(self) -> Endpoint:
         """The callable endpoint; the key is read here, at call time, never carried in parameters."""
@@ -59,11 +60,13 @@ class LLMConfig(BaseModel):
             block = LLMEndpoint.load(self.block)
             return Endpoint(model=block.model, api_base=block.api_base, api_key=block.api_key,
                             temperature=block.temperature, max_tokens=block.max_tokens, timeout_s=block.timeout_s,
-                            concurrency=block.concurrency, rpm=block.rpm, max_attempts=self.max_attempts)
+                            concurrency=block.concurrency, rpm=block.rpm, max_attempts=self.max_attempts,
+                            structured=self.structured)
         key = SIMULATED_KEY if self.simulated else os.environ.get(API_KEY_ENV)
         return Endpoint(model=self.model, api_base=self.api_base, api_key=SecretStr(key) if key else None,
                         temperature=self.temperature, max_tokens=self.max_tokens, timeout_s=self.timeout_s,
-                        concurrency=self.concurrency, rpm=self.rpm, max_attempts=self.max_attempts)
+                        concurrency=self.concurrency, rpm=self.rpm, max_attempts=self.max_attempts,
+                        structured=self.structured)
 
 
 class ExecutionSettings(BaseModel):

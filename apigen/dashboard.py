@@ -17,9 +17,15 @@ STAGE_EVENT = "apigen.stage.completed"
 
 
 def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
-             "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
-            for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+    """One row per stage, after a ``returned`` row: pairs asked for, pairs the LLM gave back, pairs
+    missing (not returned, or lost with a failed request) - the share a stage table alone would hide."""
+    requested = summary.get("requested_pairs", summary["generated"])
+    missing = summary.get("pairs_not_returned", 0) + summary.get("pairs_lost_to_failed_requests", 0)
+    returned = {"stage": "returned", "in": requested, "passed": summary["generated"], "failed": missing,
+                "pass_rate": round(summary["generated"] / requested, 4) if requested else 0.0}
+    return [returned] + [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
+                          "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
+                         for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
 
 
 def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,66 +1,70 @@
-"""Generation: render a request into a prompt, and read the LLM's reply back into samples.
+"""Generation: render a request into a prompt, ask the LLM, and read the reply back into samples.
 
-The reply is untrusted text. It is decoded with a JSON parser only (never evaluated); fences and
-prose around the JSON are tolerated. A reply that holds no usable JSON becomes one sample carrying
-the raw text, which the format stage rejects with ``json_invalid`` - it is never a crash.
+The reply is untrusted text, decoded by ``reply_parsing`` (JSON and ``ast`` parsers only, never
+evaluated). Every pair asked for is accounted for: it comes back as a sample (possibly a rejected
+one carrying the raw text), or it is counted as not returned, with the reason (fewer than asked,
+truncated at the token limit, empty reply), or as lost with a failed request.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from apigen.llm import CallStats, Endpoint, LLMError, complete, gather_limited
+from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, gather_limited, structured_mode
 from apigen.models import Provenance, Sample
+from apigen.reply_parsing import ParsedReply, parse_calls, parse_pairs_reply
 from apigen.sampling import GenerationRequest, render_examples
+from apigen.structured_output import pairs_schema, response_format
 from prompts import load_template
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
-_LIST_KEYS = ("pairs", "data", "examples", "samples", "items", "results", "queries")
+_FOREIGN_EXAMPLES = ("Format examples. They call made-up functions (other_api_1, ...) that you do NOT have; copy "
+                     "only the shape of the JSON, never these function names:")
+_OWN_EXAMPLES = "Examples of good pairs for these tools:"
 
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
     tools = json.dumps([t.to_prompt_dict() for t in request.tools], indent=1, ensure_ascii=False)
+    examples = ""
+    if request.examples:
+        intro = _FOREIGN_EXAMPLES if request.examples_foreign else _OWN_EXAMPLES
+        examples = f"{intro}\n<examples>\n{render_examples(request.examples)}\n</examples>"
     text = load_template("generate").render(
         style=request.style.value, style_instructions=request.style_instructions, tools=tools,
-        examples=render_examples(request.examples), count=request.count)
+        tool_names=", ".join(t.name for t in request.tools), examples=examples, count=request.count)
     return [{"role": "user", "content": text}]
 
 
-def extract_json(text: str) -> Any:
-    """The first JSON value in ``text``: inside a code fence if there is one, else after any prose.
-
-    Raises ValueError when there is none.
-    """
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
-    for candidate in candidates:
-        for match in re.finditer(r"[\[{]", candidate):
-            try:
-                value, _ = decoder.raw_decode(candidate, match.start())
-            except json.JSONDecodeError:
-                continue
-            return value
-    raise ValueError("no JSON value found in the reply")
+def request_seed(run_seed: int, request_index: int) -> int:
+    """A per-request sampling seed for providers that take one: a re-run asks the same way."""
+    return zlib.crc32(f"{run_seed}:{request_index}".encode()) & 0x7FFFFFFF
 
 
-def _pairs_of(value: Any) -> list | None:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        for key in _LIST_KEYS:
-            if isinstance(value.get(key), list):
-                return value[key]
-        if "query" in value:
-            return [value]
-    return None
+def generation_format(request: GenerationRequest, endpoint: Endpoint) -> dict | None:
+    """The ``response_format`` for a request: the pairs' JSON schema over its tools, JSON mode, or none."""
+    mode = structured_mode(endpoint)
+    if mode == "off":
+        return None
+    return response_format(mode, pairs_schema(request.tools, request.count, request.style), "query_answer_pairs")
 
 
-def parse_generation(text: str, request: GenerationRequest, provenance: dict[str, Any]) -> list[Sample]:
-    """Samples from one reply; at most ``request.count`` of them, in reply order."""
+@dataclass(frozen=True)
+class RequestOutcome:
+    """One reply read back: its samples and why pairs asked for did not come back."""
+
+    samples: list[Sample]
+    not_returned: Counter = field(default_factory=Counter)  # reason -> pairs
+
+
+def parse_generation(reply: Any, request: GenerationRequest, provenance: dict[str, Any]) -> RequestOutcome:
+    """Samples from one reply, at most ``request.count``, in reply order; ``reply`` is a ``Reply`` or text."""
     tools = list(request.tools)
+    content = reply if isinstance(reply, str) else reply.content
+    parsed: ParsedReply = parse_pairs_reply(content, getattr(reply, "finish_reason", None),
+                                            getattr(reply, "tool_calls", ()), getattr(reply, "reasoning", None))
 
     def sample(key: str, query: str, answers: Any, raw: str | None, pair_index: int) -> Sample:
         prov = Provenance(style=request.style, category=request.category, request_index=request.index,
@@ -68,22 +72,28 @@ def parse_generation(text: str, request: GenerationRequest, provenance: dict[str
         return Sample(key=f"{provenance['seed']}-{request.index}-{key}", query=query, tools=tools,
                       answers=answers, raw=raw, provenance=prov)
 
-    try:
-        pairs = _pairs_of(extract_json(text))
-    except ValueError:
-        pairs = None
-    if pairs is None:
-        return [sample("x", "", None, text, -1)]
-    samples = []
-    for j, pair in enumerate(pairs[: request.count]):
-        if isinstance(pair, dict):
-            query = pair.get("query")
-            answers = pair.get("answers", pair.get("answer"))
-            raw = None if isinstance(query, str) else json.dumps(pair, ensure_ascii=False)[:2000]
-            samples.append(sample(str(j), query if isinstance(query, str) else "", answers, raw, j))
-        else:
-            samples.append(sample(str(j), "", None, json.dumps(pair, ensure_ascii=False)[:2000], j))
-    return samples
+    samples: list[Sample] = []
+    for j, pair in enumerate(parsed.pairs):
+        query = pair.query if isinstance(pair.query, str) else ""
+        raw = None if isinstance(pair.query, str) else pair.raw
+        samples.append(sample(str(j), query, parse_calls(pair.answers), raw, j))
+    for k, fragment in enumerate(parsed.fragments):
+        if fragment.code == "truncated":
+            continue  # the incomplete tail of a length-cut reply: counted below, not a pair
+        if fragment.code == "no_query":  # native tool calls with no query: the format stage says missing_query
+            try:
+                samples.append(sample(f"f{k}", "", parse_calls(json.loads(fragment.text)), None, -1 - k))
+                continue
+            except ValueError:
+                pass
+        samples.append(sample(f"f{k}", "", None, fragment.text or content[:2000], -1 - k))
+    samples = samples[: request.count]
+    missing = request.count - len(samples)
+    not_returned: Counter = Counter()
+    if missing > 0:
+        reason = "empty_reply" if parsed.empty else "truncated" if parsed.truncated else "fewer_than_asked"
+        not_returned[reason] = missing
+    return RequestOutcome(samples, not_returned)
 
 
 @dataclass
@@ -93,21 +103,28 @@ class GenerationBatch:
     samples: list[Sample]
     failed_requests: list[dict[str, Any]]
     stats: CallStats
+    not_returned: Counter = field(default_factory=Counter)
 
 
 async def generate_batch(requests: Sequence[GenerationRequest], endpoint: Endpoint,
                          provenance: dict[str, Any]) -> GenerationBatch:
     stats = CallStats()
 
-    async def one(request: GenerationRequest) -> tuple[list[Sample], dict | None]:
+    async def one(request: GenerationRequest) -> tuple[RequestOutcome | None, dict | None]:
         try:
-            text = await complete(endpoint, build_messages(request), stats)
+            reply = await complete_reply(endpoint, build_messages(request), stats,
+                                         response_format=generation_format(request, endpoint),
+                                         seed=request_seed(provenance["seed"], request.index))
         except LLMError as exc:
-            return [], {"request_index": request.index, "pairs": request.count, "error": str(exc),
-                        "transient": exc.transient, "attempts": exc.attempts}
-        return parse_generation(text, request, provenance), None
+            return None, {"request_index": request.index, "pairs": request.count, "error": str(exc),
+                          "kind": exc.kind, "transient": exc.transient, "attempts": exc.attempts}
+        return parse_generation(reply, request, provenance), None
 
     outcomes = await gather_limited([one(r) for r in requests])
-    samples = [s for batch, _ in outcomes for s in batch]
+    samples = [s for outcome, _ in outcomes if outcome for s in outcome.samples]
+    not_returned: Counter = Counter()
+    for outcome, _ in outcomes:
+        if outcome:
+            not_returned.update(outcome.not_returned)
     failed = [f for _, f in outcomes if f is not None]
-    return GenerationBatch(samples=samples, failed_requests=failed, stats=stats)
+    return GenerationBatch(samples=samples, failed_requests=failed, stats=stats, not_returned=not_returned)

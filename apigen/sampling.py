@@ -31,6 +31,7 @@ class GenerationRequest:
     examples: tuple[dict, ...]
     style_instructions: str
     count: int
+    examples_foreign: bool = True  # the examples use other (renamed) APIs, not the offered ones
 
 
 class ApiSampler:
@@ -69,23 +70,57 @@ def example_style(example: dict) -> Style:
 
 
 class ExampleSampler:
-    """Few-shot examples, preferring ones of the requested style."""
+    """Few-shot examples: verified pairs over the *offered* tools when the pool has them, else pairs
+    of the requested style over other APIs, with those APIs renamed (``other_api_1``...) so that a
+    small model does not mistake them for tools it may call."""
 
     def __init__(self, pool: Sequence[dict] | None = None, per_request: int = 2):
         self.pool = list(pool) if pool is not None else list(seed_examples())
         self.per_request = per_request
         self.by_style: dict[Style, list[dict]] = defaultdict(list)
+        self.by_name: dict[str, list[dict]] = defaultdict(list)
         for example in self.pool:
             self.by_style[example_style(example)].append(example)
+            for name in {a.get("name") for a in example.get("answers", []) if isinstance(a, dict)}:
+                self.by_name[name].append(example)
 
-    def sample(self, rng: random.Random, style: Style) -> tuple[dict, ...]:
+    def sample(self, rng: random.Random, style: Style, offered: Sequence[str] = ()) -> tuple[tuple[dict, ...], bool]:
+        """(examples, foreign): ``foreign`` is True when they use other APIs (then anonymized)."""
         if not self.pool:
-            return ()
+            return (), True
+        own = self._own_examples(offered)
+        if own:
+            chosen = rng.sample(own, min(len(own), self.per_request))
+            return tuple({"query": e["query"], "answers": e["answers"]} for e in chosen), False
         preferred = self.by_style.get(style, [])
         chosen = rng.sample(preferred, min(len(preferred), self.per_request))
         others = [e for e in self.pool if e not in chosen]
         chosen += rng.sample(others, min(len(others), self.per_request - len(chosen)))
-        return tuple({"query": e["query"], "answers": e["answers"]} for e in chosen)
+        return anonymize(chosen), True
+
+    def _own_examples(self, offered: Sequence[str]) -> list[dict]:
+        names = set(offered)
+        seen: dict[int, dict] = {}
+        for name in sorted(names):
+            for example in self.by_name.get(name, []):
+                if {a.get("name") for a in example["answers"] if isinstance(a, dict)} <= names:
+                    seen.setdefault(id(example), example)
+        return sorted(seen.values(), key=lambda e: e["query"])
+
+
+def anonymize(examples: Sequence[dict]) -> tuple[dict, ...]:
+    """Rename the examples' functions to ``other_api_1``, ``other_api_2``...: they show the format only."""
+    names: dict[str, str] = {}
+    out = []
+    for example in examples:
+        answers = []
+        for call in example["answers"]:
+            if isinstance(call, dict):
+                name = names.setdefault(str(call.get("name")), f"other_api_{len(names) + 1}")
+                call = {**call, "name": name}
+            answers.append(call)
+        out.append({"query": example["query"], "answers": answers})
+    return tuple(out)
 
 
 class PromptSampler:
@@ -121,9 +156,10 @@ class RequestPlanner:
         style = rng.choice(self.styles)
         category, tools = self.apis.sample(rng, style)
         count = min(self.pairs_per_request, self.n - index * self.pairs_per_request)
-        return GenerationRequest(index=index, style=style, category=category, tools=tools,
-                                 examples=self.examples.sample(rng, style),
-                                 style_instructions=self.prompts.sample(rng, style), count=count)
+        examples, foreign = self.examples.sample(rng, style, [t.name for t in tools])
+        return GenerationRequest(index=index, style=style, category=category, tools=tools, examples=examples,
+                                 style_instructions=self.prompts.sample(rng, style), count=count,
+                                 examples_foreign=foreign)
 
     def plan_range(self, start: int, stop: int) -> list[GenerationRequest]:
         return [self.plan(i) for i in range(start, min(stop, self.request_count))]

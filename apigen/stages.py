@@ -40,7 +40,9 @@ def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[S
     out, alive = _skip_dead(samples, "format")
     for i in alive:
         s = out[i]
-        out[i] = s.with_verdict(check_format(s.query, s.tools, s.answers, s.raw, allow_no_call=allow_no_call))
+        style = s.provenance.style if s.provenance else None  # rows of existing datasets have no style
+        out[i] = s.with_verdict(check_format(s.query, s.tools, s.answers, s.raw, allow_no_call=allow_no_call,
+                                             style=style))
     return out
 
 

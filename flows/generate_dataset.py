@@ -14,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import TerminationSignal
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import as_completed
 
 from apigen.config import RunConfig
+from apigen.llm import cancel_in_flight
 from flows.dashboard import publish_dashboard
 from tasks.caching import result_storage
 from tasks.export import export_task
@@ -67,10 +69,16 @@ def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dic
         final = judge.submit(executed, config.judge)
         chains[final] = (requests, generated, formatted, executed, final)
     batches = []
-    for done, future in enumerate(as_completed(list(chains)), start=1):
-        batches.append(_result_or_root_cause(chains[future]))
-        if progress_artifact:
-            update_progress_artifact(progress_artifact, progress=100.0 * done / len(chains))
+    try:
+        for done, future in enumerate(as_completed(list(chains)), start=1):
+            batches.append(_result_or_root_cause(chains[future]))
+            if progress_artifact:
+                update_progress_artifact(progress_artifact, progress=100.0 * done / len(chains))
+    except (KeyboardInterrupt, TerminationSignal):
+        # Ctrl-C, or SIGTERM (which Prefect turns into TerminationSignal here): the task threads are
+        # blocked on LLM requests that may take minutes; cancel them so the task runner can shut down.
+        cancel_in_flight()
+        raise
     return export_task(config, sorted(batches, key=lambda b: b.index))
 
 

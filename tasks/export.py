@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Sequence
 
 from prefect import task
@@ -22,8 +23,12 @@ def run_summary(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, 
     for b in batches:
         for stage, stats in b.llm.items():
             llm.setdefault(stage, CallStats()).merge(CallStats.from_dict(stats))
+    not_returned: Counter = Counter()
+    for b in batches:
+        not_returned.update(b.not_returned)
     return summarize(samples, {
         "requested_pairs": config.n, "failed_requests": len(failed),
+        "pairs_not_returned": sum(not_returned.values()), "pairs_not_returned_by_reason": dict(not_returned),
         "pairs_lost_to_failed_requests": sum(f["pairs"] for f in failed),
         "failed_request_errors": [f["error"] for f in failed][:20],
         "llm_calls": {stage: s.as_dict() for stage, s in llm.items()},

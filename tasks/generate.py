@@ -23,8 +23,9 @@ def generate(batch_index: int, requests: list[GenerationRequest], generator: LLM
     batch = run_sync(generate_batch(requests, generator.endpoint(), provenance))
     logger = get_run_logger()
     level = logging.WARNING if batch.stats.retries else logging.INFO  # retries are worth seeing by default
-    logger.log(level, "batch %d: %d pairs from %d LLM requests, %d retries %s", batch_index, len(batch.samples),
-               batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "")
+    logger.log(level, "batch %d: %d pairs from %d LLM requests, %d retries %s%s", batch_index, len(batch.samples),
+               batch.stats.requests, batch.stats.retries, dict(batch.stats.failures) or "",
+               f"; pairs not returned {dict(batch.not_returned)}" if batch.not_returned else "")
     if requests and len(batch.failed_requests) == len(requests):
         error = EndpointRejectedError if not any(f["transient"] for f in batch.failed_requests) else TransientBatchError
         raise error(f"all {len(requests)} LLM requests of batch {batch_index} failed: {batch.failed_requests[0]['error']}")
@@ -32,8 +33,8 @@ def generate(batch_index: int, requests: list[GenerationRequest], generator: LLM
         logger.warning("batch %d: request %d lost after %d attempts: %s", batch_index, failure["request_index"],
                        failure["attempts"], failure["error"])
     progress.report("generate", len(batch.samples))
-    return BatchResult(index=batch_index, samples=tuple(batch.samples),
-                       failed_requests=tuple(batch.failed_requests), llm={"generate": batch.stats.as_dict()})
+    return BatchResult(index=batch_index, samples=tuple(batch.samples), failed_requests=tuple(batch.failed_requests),
+                       not_returned=dict(batch.not_returned), llm={"generate": batch.stats.as_dict()})
 
 
 generate_task = task(generate, name="generate", task_run_name="generate-batch-{batch_index}",

@@ -19,6 +19,8 @@ os.environ.update({
 
 import pytest  # noqa: E402
 
+from llama_server import llama_server  # noqa: E402,F401  (a real llama-server, one per session)
+
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):

@@ -29,7 +29,7 @@ def test_non_positive_n(capsys, tmp_path, n):
 def test_unreachable_api_base(capsys, tmp_path, free_port):
     url = f"http://127.0.0.1:{free_port}/v1"
     code, err = run(capsys, "--model", "openai/some-model", "--api-base", url, "--out", str(tmp_path / "o"))
-    assert code == 2 and f"cannot reach the LLM endpoint {url}" in err
+    assert code == 2 and f"generator endpoint {url}" in err and "unreachable" in err and "Fix:" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -75,12 +75,15 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
 
     rates, breakdown, failures, progress, events = asyncio.run(read())
     table = json.loads(rates.data) if isinstance(rates.data, str) else rates.data
-    assert [row["stage"] for row in table] == ["format", "execution", "semantic"]
-    for row in table:
+    assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic"]
+    returned = table[0]
+    assert returned["in"] == summary["requested_pairs"] and returned["passed"] == summary["generated"]
+    assert returned["failed"] == summary["pairs_not_returned"] + summary["pairs_lost_to_failed_requests"]
+    for row in table[1:]:
         stage = summary["stages"][row["stage"]]
         assert (row["in"], row["passed"], row["failed"], row["pass_rate"]) == (
             stage["in"], stage["passed"], stage["failed"], stage["pass_rate"])
-    assert table[0]["in"] == 80 and table[2]["passed"] == summary["verified"]
+    assert table[1]["in"] == 80 and table[3]["passed"] == summary["verified"]
     rows = json.loads(breakdown.data) if isinstance(breakdown.data, str) else breakdown.data
     assert {r["dimension"] for r in rows} == {"style", "category", "generator_model"}
     assert sum(r["verified"] for r in rows if r["dimension"] == "style") == summary["verified"]

@@ -5,8 +5,10 @@ import random
 import pytest
 
 from api_registry.registry import bundled_registry
-from apigen.generation import build_messages, extract_json, parse_generation
+from apigen.generation import build_messages, parse_generation
+from apigen.llm import Reply
 from apigen.models import Style
+from apigen.reply_parsing import first_json_value
 from apigen.sampling import ApiSampler, ExampleSampler, PromptSampler, RequestPlanner
 from apigen.stages import run_format
 
@@ -20,43 +22,64 @@ def planner():
 
 
 @pytest.mark.parametrize("text", [
-    '[{"query": "q", "answers": []}]',
-    'Sure! Here you go:\n[{"query": "q", "answers": []}]\nHope this helps.',
-    '```json\n[{"query": "q", "answers": []}]\n```',
-    'Some thoughts [not json] then ```\n[{"query": "q", "answers": []}]\n```',
-    '{"pairs": [{"query": "q", "answers": []}]}',
+    '{"passed": true, "reason": "ok"}',
+    'Sure! Here you go:\n{"passed": true, "reason": "ok"}\nHope this helps.',
+    '```json\n{"passed": true, "reason": "ok"}\n```',
+    '<think>is it [fine]?</think>```\n{"passed": true, "reason": "ok"}\n```',
 ])
-def test_extract_json_tolerates_fences_and_prose(text):
-    value = extract_json(text)
-    assert value == [{"query": "q", "answers": []}] or value == {"pairs": [{"query": "q", "answers": []}]}
+def test_first_json_value_tolerates_fences_prose_and_reasoning(text):
+    assert first_json_value(text) == {"passed": True, "reason": "ok"}
 
 
-def test_extract_json_refuses_text_without_json():
+def test_first_json_value_refuses_text_without_json():
     with pytest.raises(ValueError):
-        extract_json("I'm sorry, I can't help with that.")
+        first_json_value("I'm sorry, I can't help with that.")
 
 
 def test_unparseable_reply_becomes_one_rejected_sample(planner):
     request = planner.plan(0)
-    samples = parse_generation("I'm sorry, I can't do that [", request, PROVENANCE)
-    assert len(samples) == 1 and samples[0].raw.startswith("I'm sorry")
-    (checked,) = run_format(samples)
+    outcome = parse_generation("I'm sorry, I can't do that [", request, PROVENANCE)
+    assert len(outcome.samples) == 1 and outcome.samples[0].raw.startswith("I'm sorry")
+    assert outcome.not_returned == {"fewer_than_asked": request.count - 1}
+    (checked,) = run_format(outcome.samples)
     assert checked.rejected_at == "format" and checked.verdicts["format"].codes == ["json_invalid"]
 
 
 def test_reply_is_cut_to_the_requested_count_and_keeps_order(planner):
     request = planner.plan(1)
     reply = "[" + ",".join(f'{{"query": "q{i}", "answers": []}}' for i in range(request.count + 3)) + "]"
-    samples = parse_generation(reply, request, PROVENANCE)
-    assert [s.query for s in samples] == [f"q{i}" for i in range(request.count)]
-    assert [s.provenance.pair_index for s in samples] == list(range(request.count))
+    outcome = parse_generation(reply, request, PROVENANCE)
+    assert [s.query for s in outcome.samples] == [f"q{i}" for i in range(request.count)]
+    assert [s.provenance.pair_index for s in outcome.samples] == list(range(request.count))
+    assert not outcome.not_returned
 
 
 def test_pair_without_query_is_kept_and_rejected(planner):
-    samples = parse_generation('[{"answers": []}, 7]', planner.plan(2), PROVENANCE)
-    checked = run_format(samples)
+    outcome = parse_generation('[{"answers": []}, 7]', planner.plan(2), PROVENANCE)
+    checked = run_format(outcome.samples)
     assert [c.rejected_at for c in checked] == ["format", "format"]
     assert "missing_query" in checked[0].verdicts["format"].codes
+
+
+def test_every_requested_pair_is_accounted_for(planner):
+    """requested = returned samples + pairs not returned, by reason: fewer than asked, truncated, empty."""
+    request = planner.plan(3)
+    pair = '{"query": "What is 2 + 2?", "answers": [{"name": "f", "arguments": {}}]}'
+    short = parse_generation(f"[{pair}]", request, PROVENANCE)
+    cut = parse_generation(Reply(f'{{"pairs": [{pair}, {{"query": "Wha', "length"), request, PROVENANCE)
+    empty = parse_generation(Reply("", "stop"), request, PROVENANCE)
+    assert (len(short.samples), short.not_returned) == (1, {"fewer_than_asked": request.count - 1})
+    assert (len(cut.samples), cut.not_returned) == (1, {"truncated": request.count - 1})
+    assert (len(empty.samples), empty.not_returned) == (0, {"empty_reply": request.count})
+
+
+def test_a_list_closed_early_loses_no_pair(planner):
+    """A real reply shape: the list closes after the first object and more objects follow."""
+    request = planner.plan(4)
+    pairs = [f'{{"query": "Convert {i} km to miles.", "answers": [{{"name": "f", "arguments": {{"x": {i}}}}}]}}'
+             for i in range(3)]
+    outcome = parse_generation(f"[{pairs[0]}],\n{pairs[1]}],\n{pairs[2]}]", request, PROVENANCE)
+    assert [s.query for s in outcome.samples] == [f"Convert {i} km to miles." for i in range(3)]
 
 
 def test_planning_is_deterministic_per_seed_and_index(planner):
@@ -91,6 +114,27 @@ def test_prompt_lists_the_tools_and_count(planner):
         assert f'"name": "{tool.name}"' in text
 
 
+def test_foreign_examples_are_renamed_and_marked_as_format_only(planner):
+    """The bundled xlam seeds use APIs the registry does not offer: a small model must not copy their names."""
+    request = planner.plan(6)
+    assert request.examples_foreign
+    text = build_messages(request)[0]["content"]
+    seed_names = {a["name"] for e in ExampleSampler().pool for a in e["answers"]}
+    examples = text[text.index("<examples>"):text.index("</examples>")]
+    assert "other_api_1" in examples and "NOT have" in text
+    assert not any(f'"{name}"' in examples for name in seed_names)
+
+
+def test_examples_over_the_offered_tools_are_preferred():
+    pool = [{"query": "Factorial of 5?", "answers": [{"name": "factorial", "arguments": {"n": 5}}], "tools": []},
+            {"query": "Mean of 1, 2?", "answers": [{"name": "mean", "arguments": {"xs": [1, 2]}}], "tools": []}]
+    sampler = ExampleSampler(pool)
+    own, foreign = sampler.sample(random.Random(0), Style.SIMPLE, ["factorial"])
+    assert not foreign and own == ({"query": "Factorial of 5?", "answers": pool[0]["answers"]},)
+    other, foreign = sampler.sample(random.Random(0), Style.SIMPLE, ["gcd"])
+    assert foreign and {a["name"] for e in other for a in e["answers"]} <= {"other_api_1", "other_api_2"}
+
+
 def test_example_pool_from_an_earlier_runs_verified_output(tmp_path):
     import json
 
@@ -107,6 +151,14 @@ def test_example_pool_from_an_earlier_runs_verified_output(tmp_path):
     pool = load_example_pool(str(tmp_path / "run"))
     assert [e["query"] for e in pool] == ["Factorial of 5?"]
     sampler = ExampleSampler(pool)
-    assert sampler.sample(random.Random(0), Style.SIMPLE) == ({"query": "Factorial of 5?", "answers": [{"name": "factorial", "arguments": {"n": 5}}]},)
+    assert sampler.sample(random.Random(0), Style.SIMPLE, ["factorial"]) == (
+        ({"query": "Factorial of 5?", "answers": [{"name": "factorial", "arguments": {"n": 5}}]},), False)
     with pytest.raises(ValueError, match="no such dataset"):
         load_example_pool(str(tmp_path / "missing"))
+
+
+def test_native_tool_calls_without_a_query_are_rejected_as_such(planner):
+    reply = Reply("", "tool_calls", tool_calls=({"name": "f", "arguments": '{"x": 1}'},))
+    outcome = parse_generation(reply, planner.plan(7), PROVENANCE)
+    (checked,) = run_format(outcome.samples)
+    assert checked.rejected_at == "format" and "missing_query" in checked.verdicts["format"].codes

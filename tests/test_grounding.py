@@ -155,7 +155,6 @@ def test_ungrounded_value_flags_values_the_query_never_gives(query, call, param,
     ("Events on March 5th, 2024", ("search", {"date": "2024-03-05"})),
     ("Events on 05/03/2024", ("search", {"date": "2024-03-05"})),
     ("Titles released after 2010", ("search", {"filters": {"release_date_start": 20110101}})),
-    ("Events tomorrow in Berlin", ("search", {"date": "2024-06-02", "location": "Berlin"})),
     ("A timer for 2 hours", ("search", {"limit": 7200})),
     ("News from the past week", ("search", {"limit": 7})),
     ("Meeting at 2 pm", ("search", {"query": "14:00"})),
@@ -173,6 +172,55 @@ def test_ungrounded_value_flags_values_the_query_never_gives(query, call, param,
 def test_ungrounded_value_spares_grounded_values(query, call):
     findings = grounding(query, call)
     assert "ungrounded_value" not in codes(findings), findings
+
+
+# --- ungrounded_value: relative dates -------------------------------------------------------------
+
+ADD_DAYS = tool("add_days_to_date", "Add days to a date.", date="string",
+                days={"type": "integer", "default": 7})
+WEEKDAY = tool("day_of_week", "The day of the week of a date.", date="string")
+
+
+def dated(query: str, *calls: tuple[str, dict]) -> list:
+    return check_grounding(query, TOOLS + [ADD_DAYS, WEEKDAY], [FunctionCall(name=n, arguments=a) for n, a in calls])
+
+
+@pytest.mark.parametrize("query, call, relative", [
+    # a real model's row that used to pass: the date is the day the model happened to imagine
+    ("Add 3 days to the current date and print the resulting date.",
+     ("add_days_to_date", {"date": "2023-04-15", "days": 3}), "current date"),
+    ("What day of the week is today?", ("day_of_week", {"date": "2024-01-01"}), "today"),
+    ("Any concerts next Friday in Berlin?", ("search", {"date": "2024-06-07", "location": "Berlin"}), "next friday"),
+    ("Events tomorrow in Berlin", ("search", {"date": "2024-06-02", "location": "Berlin"}), "tomorrow"),
+    ("Meetings this week", ("search", {"filters": {"from": 20240603}}), "this week"),      # a compact date
+    ("Best films of this year", ("search", {"filters": {"year": 2024}}), "this year"),     # a year
+])
+def test_ungrounded_value_flags_a_concrete_date_for_a_relative_one(query, call, relative):
+    findings = dated(query, call)
+    assert codes(findings) == ["ungrounded_value"], findings
+    message = findings[0].message
+    assert "the query does not give" in message and f"({relative!r})" in message
+    assert "relative date" in message and "cannot pin down" in message
+
+
+@pytest.mark.parametrize("query, call", [
+    ("What day of the week was 2024-01-01?", ("day_of_week", {"date": "2024-01-01"})),
+    ("What day of the week was March 5, 2024?", ("day_of_week", {"date": "2024-03-05"})),
+    ("Add 3 days to 2023-04-15 and print the resulting date.", ("add_days_to_date", {"date": "2023-04-15", "days": 3})),
+    ("Is 2024-06-07 a Friday this week?", ("day_of_week", {"date": "2024-06-07"})),  # relative words, date given
+    ("Add days to 2023-04-15", ("add_days_to_date", {"date": "2023-04-15", "days": 7})),  # the default
+])
+def test_ungrounded_value_spares_dates_the_query_gives(query, call):
+    assert dated(query, call) == []
+
+
+def test_ungrounded_value_flags_a_number_the_query_does_not_give():
+    findings = dated("Add 3 days to 2023-04-15", ("add_days_to_date", {"date": "2023-04-15", "days": 5}))
+    assert codes(findings) == ["ungrounded_value"]
+    assert "'days'" in findings[0].message and "a number the query does not give" in findings[0].message
+    findings = dated("Add some days to the current date", ("add_days_to_date", {"date": "2023-04-15", "days": 3}))
+    assert codes(findings) == ["ungrounded_value", "ungrounded_value"]
+    assert "a number the query does not give" in findings[1].message  # a count is not called a relative date
 
 
 # --- incomplete_answer --------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 Collects every failure, not only the first; each carries a stable code and the index of the call.
 Faults of the tool documentation itself are warnings on the tool, never errors of the answer.
+When the sample's style is known, well-formed calls must also have its shape (``style_mismatch``,
+see ``style_check``); a row with broken calls is not charged with a style fault on top.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Any, Sequence
 
 from api_registry.spec import ToolSpec
 from api_registry.validation import validate_value
-from apigen.models import Finding, StageResult
+from apigen.models import Finding, StageResult, Style
+from apigen.verify.style_check import check_style
 
 STAGE = "format"
 
@@ -27,7 +30,10 @@ def decode_answers(answers: Any) -> tuple[Any, Finding | None]:
 
 
 def check_format(query: str, tools: Sequence[ToolSpec], answers: Any, raw: str | None = None,
-                 allow_no_call: bool = False) -> StageResult:
+                 allow_no_call: bool = False, style: Style | str | None = None) -> StageResult:
+    """The format verdict; ``style`` (None: unknown, e.g. a row of an existing dataset) adds the style rule.
+
+    An empty answer list that ``allow_no_call`` accepts is a deliberate refusal, not a styled row."""
     errors: list[Finding] = []
     warnings = [Finding(code=f"tool_{issue.code}", message=f"tool {tool.name!r}"
                         + (f", parameter {issue.param!r}" if issue.param else "") + f": {issue.message}")
@@ -50,6 +56,9 @@ def check_format(query: str, tools: Sequence[ToolSpec], answers: Any, raw: str |
             call_errors, call_warnings = _check_call(index, call, by_name, query)
             errors.extend(call_errors)
             warnings.extend(call_warnings)
+        mismatch = check_style(style, tools, decoded) if style is not None and decoded and not errors else None
+        if mismatch:
+            errors.append(mismatch)
     return StageResult(stage=STAGE, status="failed" if errors else "passed",
                        errors=tuple(errors), warnings=tuple(warnings))
 

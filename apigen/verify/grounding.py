@@ -13,8 +13,10 @@ live in ``RULES``, a dispatch table of small functions, each with its own stable
 The rules are tuned for a LOW false-positive rate: only clear cases are reported, and everything a
 grounded answer legitimately does (use a default or an enum value, lowercase unit/format words,
 numbers written as words or with thousands separators, percentages as fractions, dates in another
-format, the obvious year boundary of "after 2010") is accepted. Whatever the rules let through the
-LLM judge still sees.
+format, the obvious year boundary of "after 2010") is accepted. A concrete date or year for a
+relative one ("today", "tomorrow", "next Friday", "this year") is never accepted: no dataset row can
+pin it down, the row would be wrong the next day. Whatever the rules let through the LLM judge still
+sees.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ _UNIT_FACTORS = {**dict.fromkeys(("hour", "hr", "h"), (60, 3600)),
                  **dict.fromkeys(("m", "meter", "metre"), (100, 1000)),
                  **dict.fromkeys(("cm", "centimeter", "centimetre"), (10, 100)),
                  **dict.fromkeys(("ft", "foot", "feet"), (12,)), "dozen": (12,)}
-_RELATIVE_TIME = re.compile(r"\b(today|tomorrow|yesterday|tonight|now|current|currently|upcoming|recent|"
+_RELATIVE_TIME = re.compile(r"\b(today|tomorrow|yesterday|tonight|now|"
+                            r"current(?:ly|\s+(?:date|day|time|week|month|year))?|upcoming|recent|"
                             r"recently|latest|ago|weekend|(this|next|last|past|coming|previous|on|by|until)\s+"
                             r"(week|month|year|quarter|season|monday|tuesday|wednesday|thursday|friday|"
                             r"saturday|sunday|\d+\s+(days|weeks|months|years)|[a-z]+\s+(days|weeks|months|years)))\b")
@@ -175,14 +178,15 @@ class QueryIndex:
     dates: set[tuple[int, int, int]] = field(init=False)
     month_days: set[tuple[int, int]] = field(init=False)
     squashed: str = field(init=False)
-    relative_time: bool = field(init=False)
+    relative_time: str = field(init=False)  # the first relative-time phrase ("tomorrow"), or ""
 
     def __post_init__(self) -> None:
         self.text = _fold(self.text)
         self.lower = self.text.lower()
         self.loose = _loose(self.text)
         self.squashed = re.sub(r"[^0-9a-z]+", "", self.lower)
-        self.relative_time = bool(_RELATIVE_TIME.search(self.lower))
+        relative = _RELATIVE_TIME.search(self.lower)
+        self.relative_time = relative.group() if relative else ""
         self.words = re.findall(r"[a-z]+", self.lower)
         self.stems = {_stem(w) for w in self.words} | set(self.words)
         self.numbers = self._numbers()
@@ -440,15 +444,27 @@ def _date_of(value: Any) -> tuple[int, int, int] | None:
 
 
 def _date_grounded(date: tuple[int, int, int], q: QueryIndex) -> bool:
-    """The same date in any common format; a year boundary next to a year the query names
-    ("released after 2010" -> 2011-01-01, "before 2020" -> 2019-12-31); or any date at all when the
-    query speaks in relative time ("tomorrow", "next week"), which no string match can resolve."""
+    """The same date in any common format, or a year boundary next to a year the query names
+    ("released after 2010" -> 2011-01-01, "before 2020" -> 2019-12-31). Relative time ("today",
+    "tomorrow", "next Friday") grounds no date: the row's date would be right on one day only."""
     y, m, d = date
-    if q.relative_time or date in q.dates:
+    if date in q.dates:
         return True
     if (m, d) in q.month_days and (not q.dates or q.has_number(y)):
         return True
     return (m, d) in ((1, 1), (12, 31)) and any(q.has_number(y + k) for k in (-1, 0, 1))
+
+
+def _relative(what: str, q: QueryIndex) -> str:
+    """Why ``what`` is ungrounded, naming the relative time the query speaks in, if any."""
+    if not q.relative_time:
+        return f"{what} the query does not give"
+    return (f"{what} the query does not give: it only refers to a relative date ({q.relative_time!r}), "
+            "which a dataset row cannot pin down")
+
+
+def _date_problem(date: tuple[int, int, int], q: QueryIndex) -> str | None:
+    return None if _date_grounded(date, q) else _relative("a date", q)
 
 
 def _number_grounded(value: float, q: QueryIndex) -> bool:
@@ -458,8 +474,6 @@ def _number_grounded(value: float, q: QueryIndex) -> bool:
     if float(value).is_integer():
         renderings |= {str(int(value)), f"{int(value):,}"}
         if abs(value) >= 100_000 and str(abs(int(value))) in q.squashed:  # "+1 (415) 555-2671"
-            return True
-        if 1900 <= value <= 2100 and q.relative_time:  # "this year", "last year"
             return True
     if any(q.says(r) for r in renderings):
         return True
@@ -553,7 +567,7 @@ def _string_problem(text: str, q: QueryIndex) -> str | None:
         return None
     date = _date_of(text)
     if date is not None:
-        return None if _date_grounded(date, q) else "a date the query does not give"
+        return _date_problem(date, q)
     if _EMAIL.match(text):
         return None if text.lower() in q.lower else "an email address the query does not give"
     if _URL.match(text) or re.match(r"^[\w-]+(\.[\w-]+)*\.(com|org|net|io|edu|gov|co)(/\S*)?$", text, re.I):
@@ -585,9 +599,13 @@ def _leaf_problem(leaf: Leaf, q: QueryIndex) -> str | None:
     if isinstance(value, (int, float)):
         date = _date_of(value) if isinstance(value, int) else None
         if date is not None and not q.has_number(value):
-            return None if _date_grounded(date, q) else "a date the query does not give"
+            return _date_problem(date, q)
         try:
-            return None if _number_grounded(value, q) else "a number the query does not give"
+            if _number_grounded(value, q):
+                return None
+            if q.relative_time and 1900 <= value <= 2100 and float(value).is_integer():
+                return _relative("a year", q)  # 2024 for "this year"
+            return "a number the query does not give"
         except OverflowError:  # an integer beyond float range: compare it as written
             return None if str(value) in q.squashed else "a number the query does not give"
     if isinstance(value, str):
@@ -600,9 +618,10 @@ def ungrounded_values(ctx: Context) -> Iterator[Finding]:
     nobody asked. Only clear cases are reported -- a number, a capitalized name, an id/code/date/
     email/URL absent from the query; free text whose content words are mostly absent -- because
     everything else (defaults, enum values, booleans, lowercase unit/format words, numbers written as
-    words, with separators, as percentages or in another unit, dates in another format or relative
-    to today, codes the query spells out) is routinely grounded in ways a string match misses.
-    A value already reported as a placeholder is not reported again."""
+    words, with separators, as percentages or in another unit, dates in another format, codes the
+    query spells out) is routinely grounded in ways a string match misses. A concrete date for a
+    relative one ("the current date", "tomorrow", "next Friday") is reported: a row cannot pin it
+    down. A value already reported as a placeholder is not reported again."""
     q = ctx.index
     for leaf in ctx.leaves:
         if is_placeholder(leaf.value) and not _placeholder_exempt(leaf, ctx):

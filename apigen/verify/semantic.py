@@ -10,28 +10,37 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from apigen.generation import extract_json
-from apigen.llm import CallStats, Endpoint, LLMError, complete, gather_limited
+from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, gather_limited, structured_mode
 from apigen.models import Finding, Sample, StageResult
+from apigen.reply_parsing import first_json_value
+from apigen.structured_output import judge_schema, response_format
 from prompts import load_template
 
 STAGE = "semantic"
 RESULT_CHARS = 1500  # long results are cut for the judge; the export keeps them whole
 
 
-def build_judge_messages(sample: Sample, results: Sequence[Any]) -> list[dict[str, str]]:
+EXECUTED = "These are the results the calls returned when they were executed, one line per call:"
+NOT_EXECUTED = ("The calls were NOT executed (no implementation is available), so there are no results: "
+                "judge the calls against the query alone.")
+
+
+def build_judge_messages(sample: Sample, results: Sequence[Any] | None) -> list[dict[str, str]]:
+    """The judge prompt; ``results`` None (or empty) means the calls were not executed, and it says so."""
+    executed = bool(results)
     text = load_template("judge").render(
         query=sample.query,
         tools=json.dumps([t.to_prompt_dict() for t in sample.tools], ensure_ascii=False),
         calls=json.dumps(sample.answers if not isinstance(sample.answers, str) else json.loads(sample.answers),
                          ensure_ascii=False),
-        results="\n".join(json.dumps(r, ensure_ascii=False)[:RESULT_CHARS] for r in results))
+        results_note=EXECUTED if executed else NOT_EXECUTED,
+        results="\n".join(json.dumps(r, ensure_ascii=False)[:RESULT_CHARS] for r in results or ()))
     return [{"role": "user", "content": text}]
 
 
 def parse_verdict(text: str) -> tuple[bool, str]:
     """(passed, reason) from the judge's reply; ValueError when it is not a usable verdict."""
-    value = extract_json(text)
+    value = first_json_value(text)
     if not isinstance(value, dict) or not isinstance(value.get("passed"), bool):
         raise ValueError(f"verdict must be an object with a boolean 'passed', got {text[:120]!r}")
     reason = value.get("reason", "")
@@ -41,10 +50,12 @@ def parse_verdict(text: str) -> tuple[bool, str]:
 async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stats: CallStats,
                 attempts: int = 3) -> StageResult:
     messages = build_judge_messages(sample, results)
+    mode = structured_mode(endpoint)
+    fmt = None if mode == "off" else response_format(mode, judge_schema(), "verdict")
     last = ""
     for _ in range(attempts):
         try:
-            last = await complete(endpoint, messages, stats)
+            last = (await complete_reply(endpoint, messages, stats, response_format=fmt)).content
         except LLMError as exc:
             return StageResult(stage=STAGE, status="failed", decided_by="judge",
                                errors=(Finding(code="judge_error", message=f"the judge could not be reached: {exc}"),))
