@@ -27,8 +27,12 @@ from prompts import prompt_version
 
 
 def _batch_samples(parameters: dict[str, Any]) -> Any:
+    """The whole incoming batch, not only its samples: a stage returns the batch it was given, with
+    its accounting (failed requests, pairs not returned, LLM stats), so two runs whose samples happen
+    to be equal (a seeded model answers the same) must not share a cached result."""
     batch = parameters["batch"]
-    return [s.model_dump(mode="json") for s in batch.samples]
+    return {"index": batch.index, "samples": [s.model_dump(mode="json") for s in batch.samples],
+            "failed_requests": list(batch.failed_requests), "not_returned": batch.not_returned, "llm": batch.llm}
 
 
 def _sample_key(context: Any, p: dict[str, Any]) -> str:

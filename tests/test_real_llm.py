@@ -120,3 +120,21 @@ def test_no_key_for_a_hosted_provider_exits_2(no_keys, capsys, tmp_path):
     line = _one_line_error(err)
     assert code == 2 and "missing credentials" in line and "no API key" in line
     assert "gpt-4o-mini" in line and not (tmp_path / "o").exists()
+
+
+def test_local_serves_its_own_model_with_no_endpoint(prefect_server, no_keys, capsys, tmp_path):
+    """``apigen generate --local``: llama.cpp on loopback as generator and judge, output marked with the model."""
+    out = tmp_path / "local"
+    code, _, err = generate(capsys, "--local", "--n", "4", "--styles", "simple", "--out", str(out))
+    assert code == 0, err[-2000:]
+    assert "local model" in err and "served by llama.cpp" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generator_model"] == summary["judge_model"] == "openai/smollm2-135m-instruct"
+    assert summary["requested_pairs"] == 4 == (summary["generated"] + summary["pairs_not_returned"]
+                                               + summary["pairs_lost_to_failed_requests"])
+    assert not summary["simulated"]
+
+
+def test_local_refuses_an_endpoint_of_its_own(no_keys, capsys, tmp_path):
+    code, _, err = generate(capsys, "--local", "--api-base", "http://127.0.0.1:1/v1", "--out", str(tmp_path / "o"))
+    assert code == 2 and "--local serves its own model" in _one_line_error(err)
