@@ -21,6 +21,10 @@ from apigen.sampling import GenerationRequest, render_examples
 from apigen.structured_output import pairs_schema, response_format
 from prompts import load_template
 
+# Tokens a reply may use per pair asked for (plus a fixed allowance): generous for any model's JSON,
+# but a small model that runs on inside a string is cut off in seconds, not minutes.
+TOKENS_PER_PAIR, TOKENS_BASE = 500, 300
+
 _FOREIGN_EXAMPLES = ("Format examples. They call made-up functions (other_api_1, ...) that you do NOT have; copy "
                      "only the shape of the JSON, never these function names:")
 _OWN_EXAMPLES = "Examples of good pairs for these tools:"
@@ -111,8 +115,10 @@ async def generate_batch(requests: Sequence[GenerationRequest], endpoint: Endpoi
     stats = CallStats()
 
     async def one(request: GenerationRequest) -> tuple[RequestOutcome | None, dict | None]:
+        bounded = endpoint.model_copy(update={"max_tokens": min(endpoint.max_tokens,
+                                                                TOKENS_BASE + TOKENS_PER_PAIR * request.count)})
         try:
-            reply = await complete_reply(endpoint, build_messages(request), stats,
+            reply = await complete_reply(bounded, build_messages(request), stats,
                                          response_format=generation_format(request, endpoint),
                                          seed=request_seed(provenance["seed"], request.index))
         except LLMError as exc:

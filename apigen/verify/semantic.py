@@ -18,6 +18,9 @@ from prompts import load_template
 
 STAGE = "semantic"
 RESULT_CHARS = 1500  # long results are cut for the judge; the export keeps them whole
+# A verdict is one short object. Without a bound, a small model constrained to {"reason": string, ...}
+# can run on inside the string to the token limit (SmolLM2 did: 3 minutes a verdict on 1 CPU).
+VERDICT_MAX_TOKENS = 400
 
 
 EXECUTED = "These are the results the calls returned when they were executed, one line per call:"
@@ -50,6 +53,7 @@ def parse_verdict(text: str) -> tuple[bool, str]:
 async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stats: CallStats,
                 attempts: int = 3) -> StageResult:
     messages = build_judge_messages(sample, results)
+    endpoint = endpoint.model_copy(update={"max_tokens": min(endpoint.max_tokens, VERDICT_MAX_TOKENS)})
     mode = structured_mode(endpoint)
     fmt = None if mode == "off" else response_format(mode, judge_schema(), "verdict")
     last = ""
