@@ -162,3 +162,26 @@ def test_native_tool_calls_without_a_query_are_rejected_as_such(planner):
     outcome = parse_generation(reply, planner.plan(7), PROVENANCE)
     (checked,) = run_format(outcome.samples)
     assert checked.rejected_at == "format" and "missing_query" in checked.verdicts["format"].codes
+
+
+def test_replies_are_bounded_by_the_pairs_asked_for(planner, monkeypatch):
+    """A small model that runs on inside a string is cut off at a budget that fits the request."""
+    import apigen.generation as generation
+    from apigen.generation import TOKENS_BASE, TOKENS_PER_PAIR, generate_batch
+    from apigen.llm import Endpoint, run_sync
+
+    seen = []
+
+    async def fake(endpoint, messages, stats, response_format=None, seed=None):
+        seen.append((endpoint.max_tokens, seed))
+        return Reply("[]", "stop")
+
+    monkeypatch.setattr(generation, "complete_reply", fake)
+    requests = [planner.plan(0), planner.plan(9)]
+    endpoint = Endpoint(model="openai/x", api_base="http://127.0.0.1:9/v1", max_tokens=4096, structured="off")
+    run_sync(generate_batch(requests, endpoint, PROVENANCE))
+    assert [tokens for tokens, _ in seen] == [TOKENS_BASE + TOKENS_PER_PAIR * r.count for r in requests]
+    assert len({seed for _, seed in seen}) == 2  # one seed per request, the same on every run
+    seen.clear()
+    run_sync(generate_batch(requests, endpoint.model_copy(update={"max_tokens": 100}), PROVENANCE))
+    assert [tokens for tokens, _ in seen] == [100, 100]  # never above what the user configured
