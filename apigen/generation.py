@@ -9,13 +9,14 @@ truncated at the token limit, empty reply), or as lost with a failed request.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, gather_limited, structured_mode
-from apigen.models import Provenance, Sample
+from apigen.models import Finding, Provenance, Sample, StageResult
 from apigen.reply_parsing import ParsedReply, parse_calls, parse_pairs_reply
 from apigen.sampling import GenerationRequest, render_examples
 from apigen.structured_output import pairs_schema, response_format
@@ -91,13 +92,29 @@ def parse_generation(reply: Any, request: GenerationRequest, provenance: dict[st
             except ValueError:
                 pass
         samples.append(sample(f"f{k}", "", None, fragment.text or content[:2000], -1 - k))
-    samples = samples[: request.count]
+    samples = [_reject_copied_example(s, request) for s in samples[: request.count]]
     missing = request.count - len(samples)
     not_returned: Counter = Counter()
     if missing > 0:
         reason = "empty_reply" if parsed.empty else "truncated" if parsed.truncated else "fewer_than_asked"
         not_returned[reason] = missing
     return RequestOutcome(samples, not_returned)
+
+
+def _normalized(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _reject_copied_example(sample: Sample, request: GenerationRequest) -> Sample:
+    """A query copied from the prompt's few-shot examples is not new data (small models do this, and
+    the calls then answer some other question): rejected at the format stage, ``copied_example``."""
+    if not sample.query or not request.examples:
+        return sample
+    query = _normalized(sample.query)
+    if not any(query == _normalized(str(e.get("query", ""))) for e in request.examples):
+        return sample
+    return sample.with_verdict(StageResult(stage="format", status="failed", errors=(Finding(
+        code="copied_example", message="the query repeats a few-shot example of the prompt word for word"),)))
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Reading LLM replies: tolerant JSON extraction, and unparseable replies become rejected samples."""
 
+import json
 import random
 
 import pytest
@@ -185,3 +186,15 @@ def test_replies_are_bounded_by_the_pairs_asked_for(planner, monkeypatch):
     seen.clear()
     run_sync(generate_batch(requests, endpoint.model_copy(update={"max_tokens": 100}), PROVENANCE))
     assert [tokens for tokens, _ in seen] == [100, 100]  # never above what the user configured
+
+
+def test_a_query_copied_from_the_examples_is_rejected(planner):
+    """Seen on SmolLM2: the few-shot example's query, verbatim, with calls to the offered tools."""
+    request = planner.plan(6)
+    copied = request.examples[0]["query"].upper() + "  "
+    tool = request.tools[0].name
+    reply = json.dumps({"pairs": [{"query": copied, "answers": [{"name": tool, "arguments": {}}]},
+                                  {"query": "A new question entirely.", "answers": [{"name": tool, "arguments": {}}]}]})
+    first, second = run_format(parse_generation(reply, request, PROVENANCE).samples)
+    assert first.rejected_at == "format" and first.verdicts["format"].codes == ["copied_example"]
+    assert "copied_example" not in second.verdicts["format"].codes
