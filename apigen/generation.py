@@ -107,13 +107,14 @@ def _normalized(text: str) -> str:
 
 def _reject_copied_example(sample: Sample, request: GenerationRequest) -> Sample:
     """A query copied from the prompt's few-shot examples is not new data (small models do this, and
-    the calls then answer some other question): rejected at the format stage, ``copied_example``."""
+    the calls then answer some other question): its semantic verdict, ``copied_example``, is decided
+    here, where the examples are known; format and execution still check the row as usual."""
     if not sample.query or not request.examples:
         return sample
     query = _normalized(sample.query)
     if not any(query == _normalized(str(e.get("query", ""))) for e in request.examples):
         return sample
-    return sample.with_verdict(StageResult(stage="format", status="failed", errors=(Finding(
+    return sample.with_verdict(StageResult(stage="semantic", status="failed", decided_by="rules", errors=(Finding(
         code="copied_example", message="the query repeats a few-shot example of the prompt word for word"),)))
 
 

@@ -18,12 +18,16 @@ from apigen.verify.semantic import judge_batch
 
 
 def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], list[int]]:
-    """Mark samples rejected earlier as skipped here; return them and the indexes still alive."""
+    """Mark samples rejected earlier as skipped here; return them and the indexes still alive.
+
+    A verdict decided ahead of its stage (a row rejected while it was read) stays as it is, and
+    does not stop the stages before it from checking the row.
+    """
     out, alive = [], []
     for i, sample in enumerate(samples):
         if stage in sample.verdicts:  # already judged (e.g. a row rejected while it was read)
             out.append(sample)
-        elif sample.alive:
+        elif sample.rejected_at is None or STAGES.index(sample.rejected_at) > STAGES.index(stage):
             alive.append(i)
             out.append(sample)
         else:

@@ -196,5 +196,6 @@ def test_a_query_copied_from_the_examples_is_rejected(planner):
     reply = json.dumps({"pairs": [{"query": copied, "answers": [{"name": tool, "arguments": {}}]},
                                   {"query": "A new question entirely.", "answers": [{"name": tool, "arguments": {}}]}]})
     first, second = run_format(parse_generation(reply, request, PROVENANCE).samples)
-    assert first.rejected_at == "format" and first.verdicts["format"].codes == ["copied_example"]
-    assert "copied_example" not in second.verdicts["format"].codes
+    assert first.verdicts["semantic"].codes == ["copied_example"]
+    assert first.verdicts["format"].status != "skipped"  # a copied query is not a format fault: still checked
+    assert "copied_example" not in first.verdicts["format"].codes and "semantic" not in second.verdicts
