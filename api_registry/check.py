@@ -31,6 +31,7 @@ class ApiReport:
     error_code: str | None = None
     message: str = ""
     doc_flags: list[str] = field(default_factory=list)
+    sandbox: str | None = None  # the isolation a Python API ran under (SandboxPool.isolation)
 
     @property
     def usable(self) -> bool:
@@ -68,11 +69,14 @@ def check_apis(registry: Registry, names: Sequence[str], executor: Any) -> list[
     from apigen.verify.execution import is_error_result
 
     reports = []
+    isolation = getattr(getattr(executor, "pool", None), "isolation", None)
     for name in names:
         entry = registry.get(name)
         spec = entry.spec
         report = ApiReport(name=name, category=spec.category, source=spec.source,
                            kind="python" if name in registry.functions else "rest", doc_flags=doc_flags(spec))
+        if report.kind == "python" and isolation is not None:
+            report.sandbox = isolation.describe()
         report.arguments, report.arguments_from = plan_call(registry, name)
         outcome = executor.run(FunctionCall(name=name, arguments=report.arguments))
         report.executed = True
@@ -92,4 +96,5 @@ def summarize_reports(reports: Sequence[ApiReport]) -> dict[str, Any]:
     return {"apis": len(reports), "usable": sum(r.usable for r in reports),
             "unusable": sum(not r.usable for r in reports), "execution_failures": dict(failures.most_common()),
             "doc_flags": dict(flags.most_common()),
-            "by_category": dict(sorted(Counter(r.category or "uncategorized" for r in reports if r.usable).items()))}
+            "by_category": dict(sorted(Counter(r.category or "uncategorized" for r in reports if r.usable).items())),
+            "sandbox": sorted({r.sandbox for r in reports if r.sandbox})}

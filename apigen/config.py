@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -78,6 +79,17 @@ class ExecutionSettings(BaseModel):
     timeout_s: float = Field(5.0, gt=0)
     credentials_block: str | None = None  # name of an ApiCredentials block, loaded at call time
     rest_cache_dir: str | None = None     # where REST responses are cached; None: APIGEN_CACHE_DIR or ~/.cache/apigen
+    # Names of environment variables sandboxed functions may see besides PATH, locale and TZ (never their values).
+    sandbox_env: tuple[str, ...] = ()
+
+    @field_validator("sandbox_env", mode="before")
+    @classmethod
+    def _env_names(cls, value: object) -> object:
+        names = [v for v in value.replace(",", " ").split() if v] if isinstance(value, str) else list(value or ())
+        bad = [n for n in names if not isinstance(n, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
+        if bad:
+            raise ValueError(f"not environment variable names: {', '.join(map(str, bad))}")
+        return tuple(dict.fromkeys(names))
 
     def resolved_rest_cache_dir(self) -> str:
         base = os.environ.get("APIGEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "apigen")

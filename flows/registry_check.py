@@ -24,6 +24,7 @@ def registry_check(out: str = "registry_report.json", execution: ExecutionSettin
     reports = [r for f in futures for r in f.result()]
     summary = summarize_reports([_from_dict(r) for r in reports])
     summary["load_errors"] = [str(e) for e in registry.errors]
+    summary["load_warnings"] = [str(w) for w in registry.warnings]  # e.g. a user API replacing a bundled one
     write_report(summary, reports, Path(out))
     logger.info("%d of %d APIs usable; report in %s", summary["usable"], summary["apis"], out)
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 
 from prefect import task
@@ -17,7 +18,7 @@ from apigen.stages import run_execution, skip_stage
 from apigen.verify.execution import CallExecutor
 from tasks import caching
 
-_EXECUTORS: dict[ExecutionSettings, CallExecutor] = {}
+_EXECUTORS: dict[tuple[ExecutionSettings, int], CallExecutor] = {}
 _LOCK = threading.Lock()
 
 
@@ -37,15 +38,30 @@ def credentials_lookup(block_name: str | None):
 
 
 def shared_executor(settings: ExecutionSettings) -> CallExecutor:
-    """One pool per process and setting: workers are expensive to start, cheap to reuse."""
+    """One pool per process, setting and loaded registry: workers are expensive to start, cheap to
+    reuse; a registry reloaded after an edit gets fresh workers (they keep the modules they imported)."""
     with _LOCK:
-        if settings not in _EXECUTORS:
-            registry = load_registry(settings.registry)
-            pool = SandboxPool(size=settings.workers, limits=SandboxLimits(timeout_s=settings.timeout_s))
+        registry = load_registry(settings.registry)
+        key = (settings, id(registry))  # the executor holds the registry, so its id is not reused
+        if key not in _EXECUTORS:
+            pool = SandboxPool(size=settings.workers, limits=SandboxLimits(timeout_s=settings.timeout_s),
+                               env_names=settings.sandbox_env)
             atexit.register(pool.close)
+            _log_isolation(pool.isolation.describe())
             rest = RestExecutor(credentials_lookup(settings.credentials_block), cache_dir=settings.resolved_rest_cache_dir())
-            _EXECUTORS[settings] = CallExecutor(pool, registry.target, registry.get, rest)
-        return _EXECUTORS[settings]
+            _EXECUTORS[key] = CallExecutor(pool, registry.target, registry.get, rest)
+        return _EXECUTORS[key]
+
+
+def _log_isolation(line: str) -> None:
+    """Once per pool: the isolation that really applies (never more than what the workers reported)."""
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        get_run_logger().info(line)
+    except MissingContextError:
+        logging.getLogger(__name__).info(line)
 
 
 def verify_execution(batch: BatchResult, settings: ExecutionSettings, enabled: bool = True) -> BatchResult:
