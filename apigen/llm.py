@@ -29,8 +29,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Coroutine, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
+from apigen import redaction
 from apigen.llm_errors import Failure, classify
 
 log = logging.getLogger("apigen.llm")
@@ -38,12 +39,15 @@ T = TypeVar("T")
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_LOG", "ERROR")
+# Every process that calls a model or runs a flow imports this module: its log records are masked.
+redaction.install_log_redaction()
 
 # Sent as the key to a self-hosted endpoint when the user has none: vLLM, llama.cpp, Ollama and LM Studio
 # ignore it, while the OpenAI client refuses to send a request without one. It is not a secret.
 PLACEHOLDER_KEY = "sk-no-key-required"
 TIMEOUT_GROWTH = 2.0      # a timed-out request is retried with this much more time ...
 TIMEOUT_GROWTH_CAP = 4.0  # ... up to this multiple of the configured timeout
+ERROR_CHARS = 400         # an LLMError's text is cut to this length (after masking)
 StructuredMode = Literal["auto", "json_schema", "json", "off"]
 
 
@@ -63,6 +67,13 @@ class Endpoint(BaseModel):
     backoff_s: float = 0.5
     backoff_cap_s: float = 20.0
     structured: StructuredMode = "auto"
+
+    @model_validator(mode="after")
+    def _known_to_the_redactor(self) -> "Endpoint":
+        """Whatever key this endpoint sends is masked in every text the process stores or logs."""
+        redaction.register(self.api_key)
+        redaction.refresh_environment()
+        return self
 
     @property
     def limit_key(self) -> str:
@@ -97,9 +108,11 @@ class Reply:
 
 
 class LLMError(RuntimeError):
+    """Its text may quote the endpoint's answer, which may echo the request: it is masked and bounded."""
+
     def __init__(self, message: str, transient: bool, status: int | None = None, attempts: int = 1,
                  kind: str = "unexpected_error"):
-        super().__init__(message)
+        super().__init__(redaction.bounded(message, ERROR_CHARS))
         self.transient, self.status, self.attempts, self.kind = transient, status, attempts, kind
 
 
@@ -125,11 +138,10 @@ class CallStats:
 
 
 def _scrub(text: str, endpoint: Endpoint) -> str:
-    if endpoint.api_key is not None:
-        secret = endpoint.api_key.get_secret_value()
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """An error text without any secret the process knows (the endpoint's key, the provider's variables,
+    block secrets, anything shaped like a credential), bounded in length."""
+    redaction.register(endpoint.api_key)
+    return redaction.bounded(text, ERROR_CHARS)
 
 
 def _litellm():
@@ -144,7 +156,9 @@ def _tool_calls(message: Any) -> tuple[dict, ...]:
     for call in getattr(message, "tool_calls", None) or ():
         function = getattr(call, "function", None)
         if function is not None:
-            calls.append({"name": getattr(function, "name", None), "arguments": getattr(function, "arguments", None)})
+            arguments = getattr(function, "arguments", None)
+            calls.append({"name": getattr(function, "name", None),
+                          "arguments": redaction.mask_known(arguments) if isinstance(arguments, str) else arguments})
     return tuple(calls)
 
 
@@ -155,6 +169,7 @@ async def _acompletion(endpoint: Endpoint, messages: list[dict[str, str]], timeo
         extra["response_format"] = response_format
     if seed is not None:
         extra["seed"] = seed
+    redaction.register_provider_key(endpoint.model)  # the key litellm itself reads, e.g. OPENAI_API_KEY
     response = await _litellm().acompletion(
         model=endpoint.model, messages=messages, api_base=endpoint.api_base, api_key=endpoint.key_to_send(),
         temperature=endpoint.temperature, max_tokens=endpoint.max_tokens, timeout=timeout_s, num_retries=0,
@@ -162,8 +177,11 @@ async def _acompletion(endpoint: Endpoint, messages: list[dict[str, str]], timeo
     choice = response.choices[0]
     message = choice.message
     reasoning = getattr(message, "reasoning_content", None)
-    return Reply(content=message.content or "", finish_reason=getattr(choice, "finish_reason", None),
-                 tool_calls=_tool_calls(message), reasoning=reasoning if isinstance(reasoning, str) else None)
+    # The reply is stored (raw text of rejected rows, the judge's reason): a server that echoes the
+    # request into it must not put the key there.
+    return Reply(content=redaction.mask_known(message.content or ""),
+                 finish_reason=getattr(choice, "finish_reason", None), tool_calls=_tool_calls(message),
+                 reasoning=redaction.mask_known(reasoning) if isinstance(reasoning, str) else None)
 
 
 def weaker_format(response_format: dict | None) -> dict | None:
@@ -199,7 +217,7 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
                 failure = classify(exc)
                 stats.failures[_label(failure)] += 1
                 message = _scrub(f"{failure.kind}{f' (HTTP {failure.status})' if failure.status else ''} after "
-                                 f"{attempt} attempt(s): {type(exc).__name__}: {exc}", endpoint)[:400]
+                                 f"{attempt} attempt(s): {type(exc).__name__}: {exc}", endpoint)
         if failure.kind == "response_format_unsupported" and response_format is not None:
             weaker = weaker_format(response_format)
             runtime.reject_format(endpoint.limit_key, response_format, weaker)

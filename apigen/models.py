@@ -9,9 +9,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api_registry.spec import ToolSpec
+from apigen import redaction
 
 
 class Style(str, Enum):
@@ -40,6 +41,13 @@ class Finding(BaseModel):
     code: str
     call: int | None = None
     message: str
+
+    @field_validator("message")
+    @classmethod
+    def _storable(cls, message: str) -> str:
+        """Every stored error text of a row passes here (Parquet, verdicts.jsonl, cached results), and it
+        may quote what an endpoint or an API answered: no secret the process knows, a bounded length."""
+        return redaction.bounded(message)
 
 
 class StageResult(BaseModel):
@@ -89,6 +97,7 @@ class Sample(BaseModel):
     raw: str | None = None  # set when the LLM output could not be parsed into pairs
     provenance: Provenance | None = None  # None for rows of an existing dataset (``apigen verify``)
     row_id: Any = None                    # the input row's id, for ``apigen verify``
+    position: dict[str, int] | None = None  # where that row is: {"line": n} (.jsonl) or {"index": i}
     verdicts: dict[str, StageResult] = Field(default_factory=dict)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from apigen import redaction
 from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, run_sync
 from apigen.llm_errors import FIXES
 
@@ -24,8 +25,8 @@ class PreflightError(Exception):
     def __init__(self, role: str, endpoint: Endpoint, kind: str, detail: str):
         self.kind = kind
         where = f"{endpoint.api_base} " if endpoint.api_base else ""
-        super().__init__(f"{role} endpoint {where}({endpoint.model}): {kind.replace('_', ' ')}: {detail}. "
-                         f"Fix: {FIXES.get(kind, 'check the endpoint')}")
+        super().__init__(redaction.redact(f"{role} endpoint {where}({endpoint.model}): {kind.replace('_', ' ')}: "
+                                          f"{detail}. Fix: {FIXES.get(kind, 'check the endpoint')}"))
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,10 @@ def list_models(endpoint: Endpoint) -> ServedModels:
     """``GET <api_base>/models``; raises OSError-derived errors from requests when unreachable."""
     import requests
 
-    key = endpoint.key_to_send()
+    from apigen.redaction import provider_key
+
+    # The key the completion would carry: the configured one, the placeholder, or the provider's variable.
+    key = endpoint.key_to_send() or provider_key(endpoint.model)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     response = requests.get(endpoint.api_base.rstrip("/") + "/models", headers=headers,
                             timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), allow_redirects=False)

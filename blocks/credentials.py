@@ -6,7 +6,9 @@ from typing import Any
 
 from prefect.blocks.core import Block
 from prefect.types import SecretDict
-from pydantic import Field
+from pydantic import Field, model_validator
+
+from apigen import redaction
 
 
 class ApiCredentials(Block):
@@ -22,6 +24,12 @@ class ApiCredentials(Block):
 
     sets: SecretDict = Field(default_factory=lambda: SecretDict({}),
                              description="credential-set name -> {field: secret value}")
+
+    @model_validator(mode="after")
+    def _known_to_the_redactor(self) -> "ApiCredentials":
+        """Loaded keys are masked in every text the process stores or logs (an API may echo them)."""
+        redaction.register(self.sets)
+        return self
 
     def lookup(self, name: str) -> dict[str, Any]:
         values = self.sets.get_secret_value()

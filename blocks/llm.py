@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
+
+from apigen import redaction
 
 
 class LLMEndpoint(Block):
@@ -21,3 +23,9 @@ class LLMEndpoint(Block):
     concurrency: int = Field(default=8, ge=1, description="concurrent requests to this endpoint, per process")
     rpm: int | None = Field(default=None, ge=1, description="requests per minute, per process")
     timeout_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _known_to_the_redactor(self) -> "LLMEndpoint":
+        """A loaded key is masked in every text the process stores or logs, whatever echoes it."""
+        redaction.register(self.api_key)
+        return self

@@ -6,7 +6,9 @@ from typing import Any
 
 from prefect.blocks.core import Block
 from prefect.types import SecretDict
-from pydantic import Field
+from pydantic import Field, model_validator
+
+from apigen import redaction
 
 
 class DatasetStore(Block):
@@ -23,6 +25,12 @@ class DatasetStore(Block):
     url: str = Field(description="a local path or an fsspec URL such as s3://bucket/datasets/run1")
     storage_options: SecretDict = Field(default_factory=lambda: SecretDict({}),
                                         description="fsspec storage options (credentials, endpoint)")
+
+    @model_validator(mode="after")
+    def _known_to_the_redactor(self) -> "DatasetStore":
+        """Loaded credentials are masked in every text the process stores or logs (s3 errors quote them)."""
+        redaction.register_named(self.storage_options)
+        return self
 
     def options(self) -> dict[str, Any]:
         return dict(self.storage_options.get_secret_value())

@@ -6,12 +6,22 @@ from typing import Any
 
 from prefect.tasks import exponential_backoff
 
+from apigen.redaction import bounded
 
-class TransientBatchError(RuntimeError):
+
+class BatchError(RuntimeError):
+    """A failed batch task. Prefect stores its text (state message, persisted result, logs) and it quotes
+    the endpoint's answer: masked and bounded like every stored error text."""
+
+    def __init__(self, message: str):
+        super().__init__(bounded(message))
+
+
+class TransientBatchError(BatchError):
     """Every LLM request of a batch failed transiently (429/5xx/timeouts): retrying the task may help."""
 
 
-class EndpointRejectedError(RuntimeError):
+class EndpointRejectedError(BatchError):
     """Every LLM request of a batch was refused for good (bad key, unknown model): fix the configuration."""
 
 

@@ -115,6 +115,16 @@ def test_the_right_key_passes_preflight(keyed_server, no_keys, monkeypatch):
     preflight("generator", LLMConfig(model=keyed_server.model, api_base=keyed_server.api_base).endpoint())
 
 
+def test_the_providers_own_variable_passes_preflight(keyed_server, no_keys, monkeypatch):
+    """The README's first way to give a key (OPENAI_API_KEY) works for a self-hosted server that needs it:
+    the listing request carries the key the completion will carry."""
+    from apigen.config import LLMConfig
+    from apigen.preflight import preflight
+
+    monkeypatch.setenv("OPENAI_API_KEY", "the-right-key")
+    preflight("generator", LLMConfig(model=keyed_server.model, api_base=keyed_server.api_base).endpoint())
+
+
 def test_no_key_for_a_hosted_provider_exits_2(no_keys, capsys, tmp_path):
     code, _, err = generate(capsys, "--model", "openai/gpt-4o-mini", "--out", str(tmp_path / "o"))
     line = _one_line_error(err)
