@@ -1,9 +1,11 @@
 """Generation: render a request into a prompt, ask the LLM, and read the reply back into samples.
 
-The reply is untrusted text, decoded by ``reply_parsing`` (JSON and ``ast`` parsers only, never
-evaluated). Every pair asked for is accounted for: it comes back as a sample (possibly a rejected
-one carrying the raw text), or it is counted as not returned, with the reason (fewer than asked,
-truncated at the token limit, empty reply), or as lost with a failed request.
+The reply is untrusted text, decoded by ``reply_parsing`` (strict, depth-bounded JSON and ``ast``
+parsers only, never evaluated); a pair that cannot be read is that pair's rejection, and what a pair
+holds is made storable (lone surrogates replaced) before it becomes a sample. Every pair asked for
+is accounted for: it comes back as a sample (possibly a rejected one carrying the raw text), or it
+is counted as not returned, with the reason (fewer than asked, truncated at the token limit, empty
+reply), or as lost with a failed request.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, Sequence
 
 from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, gather_limited, structured_mode
 from apigen.models import Finding, Provenance, Sample, StageResult
-from apigen.reply_parsing import ParsedReply, parse_calls, parse_pairs_reply
+from apigen.reply_parsing import ParsedReply, as_text, parse_calls, parse_pairs_reply
+from apigen.safe_json import loads_strict, replace_surrogates, scrub_surrogates
 from apigen.sampling import GenerationRequest, render_examples
 from apigen.structured_output import pairs_schema, response_format
 from prompts import load_template
@@ -68,14 +71,16 @@ def parse_generation(reply: Any, request: GenerationRequest, provenance: dict[st
     """Samples from one reply, at most ``request.count``, in reply order; ``reply`` is a ``Reply`` or text."""
     tools = list(request.tools)
     content = reply if isinstance(reply, str) else reply.content
+    text = replace_surrogates(as_text(content))
     parsed: ParsedReply = parse_pairs_reply(content, getattr(reply, "finish_reason", None),
                                             getattr(reply, "tool_calls", ()), getattr(reply, "reasoning", None))
 
     def sample(key: str, query: str, answers: Any, raw: str | None, pair_index: int) -> Sample:
         prov = Provenance(style=request.style, category=request.category, request_index=request.index,
                           pair_index=pair_index, **provenance)
-        return Sample(key=f"{provenance['seed']}-{request.index}-{key}", query=query, tools=tools,
-                      answers=answers, raw=raw, provenance=prov)
+        return Sample(key=f"{provenance['seed']}-{request.index}-{key}", query=replace_surrogates(query),
+                      tools=tools, answers=scrub_surrogates(answers),
+                      raw=None if raw is None else replace_surrogates(raw), provenance=prov)
 
     samples: list[Sample] = []
     for j, pair in enumerate(parsed.pairs):
@@ -87,11 +92,12 @@ def parse_generation(reply: Any, request: GenerationRequest, provenance: dict[st
             continue  # the incomplete tail of a length-cut reply: counted below, not a pair
         if fragment.code == "no_query":  # native tool calls with no query: the format stage says missing_query
             try:
-                samples.append(sample(f"f{k}", "", parse_calls(json.loads(fragment.text)), None, -1 - k))
+                calls = parse_calls(loads_strict(fragment.text, allow_surrogates=True))
+                samples.append(sample(f"f{k}", "", calls, None, -1 - k))
                 continue
             except ValueError:
                 pass
-        samples.append(sample(f"f{k}", "", None, fragment.text or content[:2000], -1 - k))
+        samples.append(sample(f"f{k}", "", None, fragment.text or text[:2000], -1 - k))
     samples = [_reject_copied_example(s, request) for s in samples[: request.count]]
     missing = request.count - len(samples)
     not_returned: Counter = Counter()

@@ -7,9 +7,11 @@ finds each balanced ``{...}`` object that has a ``"query"`` key and decodes it o
 looked like an attempt at a pair but cannot be decoded becomes a ``Fragment``, so upstream can
 export it as a rejected row instead of losing it silently.
 
-The text is untrusted: it is read with ``json`` and with ``ast`` node walking only, never
-evaluated. Work is bounded: the scan is one pass over the text, decoding has a character budget,
-and at most ``MAX_ITEMS`` pairs and fragments are returned, their text clipped to ``MAX_TEXT``.
+The text is untrusted: it is read with ``apigen.safe_json`` (strict, depth-bounded JSON: no NaN, no
+duplicate keys, no 5,000-digit integers; lone surrogates are kept here, ``generation`` replaces them
+before a sample is stored) and with ``ast`` node walking only, never evaluated. Work is
+bounded: the scan is one pass over the text, decoding has a character budget, and at most
+``MAX_ITEMS`` pairs and fragments are returned, their text clipped to ``MAX_TEXT``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from apigen.quoting import quote
+from apigen.safe_json import (MAX_DEPTH, MAX_INT_DIGITS, UntrustedJSONError, loads_strict, raw_decode_strict,
+                              scrub_surrogates, strict_copy)
 
 MAX_ITEMS = 1000        # pairs + fragments returned for one reply
 MAX_TEXT = 2000         # characters kept of a pair's raw text or a fragment's text
@@ -64,19 +70,12 @@ class _Invalid(Exception):
     """A value that is not strict JSON or not a literal; never leaves this module."""
 
 
-def _reject_constant(name: str) -> Any:
-    raise _Invalid(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # NaN/Infinity are not JSON
-
-
 def _loads(text: str) -> Any:
     """Strict JSON, or raise ``_Invalid``; deep nesting and junk never escape as other errors."""
     try:
-        return _DECODER.decode(text)
-    except (ValueError, RecursionError, MemoryError, _Invalid) as exc:
-        raise _Invalid(str(exc)) from None
+        return loads_strict(text, allow_surrogates=True)
+    except UntrustedJSONError as exc:
+        raise _Invalid(exc.reason) from None
 
 
 def _clip(text: str) -> str:
@@ -87,7 +86,7 @@ def _dumps(value: Any) -> str:
     try:
         return _clip(json.dumps(value, ensure_ascii=False, default=repr))
     except (ValueError, TypeError, RecursionError):
-        return _clip(repr(value))
+        return quote(value, MAX_TEXT)
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -181,11 +180,14 @@ def _call_of(node: ast.expr) -> dict[str, Any]:
 
 
 def _literal(node: ast.expr, depth: int) -> Any:
-    """JSON value of a literal node: constants, lists, tuples, dicts with str keys, negated numbers."""
-    if depth > 100:
+    """JSON value of a literal node: constants, lists, tuples, dicts with str keys, negated numbers;
+    held to the bounds of decoded JSON (depth, integer digits, finite numbers)."""
+    if depth > MAX_DEPTH:
         raise _Invalid("nested too deeply")
     if isinstance(node, ast.Constant):
         value = node.value
+        if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > MAX_INT_DIGITS:
+            raise _Invalid("integer too long")
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if isinstance(value, float) and math.isfinite(value):
@@ -231,7 +233,7 @@ def parse_pairs_reply(content: str | None, finish_reason: str | None = None,
     had_calls = _read_tool_calls(tool_calls, pairs, fragments, call_notes)
     if had_calls:
         notes.append("tool_calls")
-    text = _as_text(content)
+    text = as_text(content)
     body, think_note, unclosed = _strip_reasoning(text)
     if think_note:
         notes.append(think_note)
@@ -250,14 +252,13 @@ def parse_pairs_reply(content: str | None, finish_reason: str | None = None,
     return ParsedReply(tuple(pairs), tuple(fragments), truncated, empty, tuple(notes))
 
 
-def _as_text(content: Any) -> str:
+def as_text(content: Any) -> str:
+    """A reply's text, OpenAI content parts joined."""
     if content is None:
         return ""
-    if isinstance(content, str):
-        return content
     if isinstance(content, list):  # OpenAI content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return str(content)
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return content if isinstance(content, str) else str(content)
 
 
 def _strip_reasoning(text: str) -> tuple[str, str | None, bool]:
@@ -292,12 +293,10 @@ def _read_tool_calls(tool_calls: Any, pairs: list, fragments: list, notes: set[s
         function = call.get("function") if isinstance(call, dict) else None
         source = function if isinstance(function, dict) else call
         arguments = source.get("arguments") if isinstance(source, dict) else None
-        value = arguments
-        if isinstance(arguments, str):
-            try:
-                value = _loads(arguments)
-            except _Invalid:
-                value = None
+        try:  # a string is decoded; a value the provider already decoded is checked alike
+            value = _loads(arguments) if isinstance(arguments, str) else strict_copy(arguments, allow_surrogates=True)
+        except (_Invalid, UntrustedJSONError):
+            value = None
         raw = arguments if isinstance(arguments, str) else _dumps(arguments)
         if isinstance(value, dict) and "query" in value and any(k in value for k in ANSWER_KEYS):
             pairs.append(_pair(value, raw, notes))
@@ -362,8 +361,8 @@ def _strict_value(body: str) -> tuple[Any, list[str]] | None:
         return None
     start = min(starts)
     try:
-        value, end = _DECODER.raw_decode(body, start)
-    except (ValueError, RecursionError, MemoryError, _Invalid):
+        value, end = raw_decode_strict(body, start, allow_surrogates=True)
+    except UntrustedJSONError:
         return None
     if shaped(value) and not _QUERY_KEY.search(body[:start] + body[end:]):
         return value, []
@@ -511,13 +510,14 @@ def _gap_fragments(body: str, truncated: bool, covered: list[tuple[int, int]]) -
 
 def first_json_value(text: str | None) -> Any:
     """The first JSON value of a short reply (a judge's verdict): reasoning blocks removed, a code
-    fence preferred, prose around it tolerated. Raises ValueError when there is none."""
-    body, _, _ = _strip_reasoning(_as_text(text)[:MAX_CALL_TEXT])
+    fence preferred, prose around it tolerated, decoded strictly (lone surrogates replaced, so the
+    verdict can be stored). Raises ValueError when there is none."""
+    body, _, _ = _strip_reasoning(as_text(text)[:MAX_CALL_TEXT])
     candidates = [m.group(1) for _, m in zip(range(20), _FENCE.finditer(body))] + [body]
     for candidate in candidates:
         for _, match in zip(range(200), re.finditer(r"[\[{]", candidate)):
             try:
-                return _DECODER.raw_decode(candidate, match.start())[0]
-            except (ValueError, RecursionError, _Invalid):
+                return scrub_surrogates(raw_decode_strict(candidate, match.start(), allow_surrogates=True)[0])
+            except UntrustedJSONError:
                 continue
     raise ValueError("no JSON value found in the reply")

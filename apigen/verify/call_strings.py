@@ -4,7 +4,8 @@ The text is parsed with ``ast.parse(mode="eval")`` and each keyword value is rea
 ``ast.literal_eval``; nothing is ever evaluated or executed. Only a bare function name called with
 keyword arguments whose values are literals is accepted: positional arguments, ``**kwargs``,
 attribute calls (``os.system(...)``), names, expressions and nested calls are refused with a
-``ValueError`` that says why. Tuples become lists so the arguments are plain JSON values.
+``ValueError`` that says why. Tuples become lists so the arguments are plain JSON values, held to
+the bounds of decoded JSON (``apigen.safe_json``: nesting depth, integer digits, finite numbers).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from typing import Any, Iterable
 
 from apigen.models import FunctionCall
+from apigen.safe_json import MAX_DEPTH, MAX_INT_DIGITS
 
 MAX_CALL_TEXT = 100_000  # characters; longer text is refused before parsing
 
@@ -89,7 +91,11 @@ def _literal(node: ast.expr, func: str, param: str) -> Any:
     return _to_json(value, func, param)
 
 
-def _to_json(value: Any, func: str, param: str) -> Any:
+def _to_json(value: Any, func: str, param: str, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{func}: argument {param!r} nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_DIGITS * 3.33:
+        raise ValueError(f"{func}: argument {param!r} holds an integer of more than {MAX_INT_DIGITS} digits")
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -97,11 +103,11 @@ def _to_json(value: Any, func: str, param: str) -> Any:
             raise ValueError(f"{func}: argument {param!r} holds a non-finite number {value!r}")
         return value
     if isinstance(value, (list, tuple)):
-        return [_to_json(v, func, param) for v in value]
+        return [_to_json(v, func, param, depth + 1) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise ValueError(f"{func}: argument {param!r} holds a dict with non-string keys")
-        return {k: _to_json(v, func, param) for k, v in value.items()}
+        return {k: _to_json(v, func, param, depth + 1) for k, v in value.items()}
     raise ValueError(f"{func}: argument {param!r} holds a {type(value).__name__}, which has no JSON form")
 
 

@@ -8,24 +8,26 @@ see ``style_check``); a row with broken calls is not charged with a style fault 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 from api_registry.spec import ToolSpec
 from api_registry.validation import validate_value
 from apigen.models import Finding, StageResult, Style
+from apigen.quoting import QUOTE_CHARS, clip, quote
+from apigen.safe_json import UntrustedJSONError, loads_strict
 from apigen.verify.style_check import check_style
 
 STAGE = "format"
+MESSAGE_CHARS = 2 * QUOTE_CHARS + 100  # a message quotes at most a value or two and says why
 
 
 def decode_answers(answers: Any) -> tuple[Any, Finding | None]:
-    """Answers arrive as a list or as a JSON string of one (xlam stores strings)."""
+    """Answers arrive as a list or as a JSON string of one (xlam stores strings), decoded strictly."""
     if isinstance(answers, str):
         try:
-            return json.loads(answers), None
-        except json.JSONDecodeError as exc:
-            return None, Finding(code="json_invalid", message=f"answers are not valid JSON: {exc.msg} at char {exc.pos}")
+            return loads_strict(answers), None
+        except UntrustedJSONError as exc:
+            return None, Finding(code=exc.code, message=f"answers are not valid JSON: {exc.reason}")
     return answers, None
 
 
@@ -35,8 +37,9 @@ def check_format(query: str, tools: Sequence[ToolSpec], answers: Any, raw: str |
 
     An empty answer list that ``allow_no_call`` accepts is a deliberate refusal, not a styled row."""
     errors: list[Finding] = []
-    warnings = [Finding(code=f"tool_{issue.code}", message=f"tool {tool.name!r}"
-                        + (f", parameter {issue.param!r}" if issue.param else "") + f": {issue.message}")
+    warnings = [Finding(code=f"tool_{issue.code}", message=clip(f"tool {quote(tool.name)}"
+                        + (f", parameter {quote(issue.param)}" if issue.param else "") + f": {issue.message}",
+                        MESSAGE_CHARS))
                 for tool in tools for issue in tool.doc_issues]
     if answers is None and raw is not None:
         errors.append(Finding(code="json_invalid", message=f"the reply holds no usable JSON: {raw[:120]!r}"))
@@ -70,38 +73,39 @@ def _check_call(index: int, call: Any, tools: dict[str, ToolSpec], query: str) -
     if not isinstance(name, str) or not name:
         return [Finding(code="missing_name", call=index, message="call has no function name")], []
     arguments = call.get("arguments", {})
+    shown, label = quote(name), clip(name, QUOTE_CHARS)
     if isinstance(arguments, str):  # OpenAI tool calls carry arguments as a JSON string
         try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError as exc:
-            return [Finding(code="json_invalid", call=index, message=f"arguments of {name!r} are not valid JSON: {exc.msg}")], []
+            arguments = loads_strict(arguments)
+        except UntrustedJSONError as exc:
+            return [Finding(code=exc.code, call=index, message=f"arguments of {shown} are not valid JSON: {exc.reason}")], []
     if not isinstance(arguments, dict):
         return [Finding(code="arguments_not_object", call=index,
-                        message=f"arguments of {name!r} must be an object, got {type(arguments).__name__}")], []
+                        message=f"arguments of {shown} must be an object, got {type(arguments).__name__}")], []
     extra_keys = sorted(set(call) - {"name", "arguments"})
-    warnings = [Finding(code="extra_call_key", call=index, message=f"call has extra keys {extra_keys}")] if extra_keys else []
+    warnings = [Finding(code="extra_call_key", call=index, message=f"call has extra keys {quote(extra_keys)}")] if extra_keys else []
     tool = tools.get(name)
     if tool is None:
         return [Finding(code="unknown_function", call=index,
-                        message=f"{name!r} is not one of the offered tools {sorted(tools)}")], warnings
+                        message=f"{shown} is not one of the offered tools {quote(sorted(tools))}")], warnings
     errors: list[Finding] = []
     properties, required = tool.properties, set(tool.required)
     for param in tool.required:
         if param not in arguments:
             errors.append(Finding(code="missing_required_param", call=index,
-                                  message=f"{name}: required parameter {param!r} is missing"))
+                                  message=f"{label}: required parameter {quote(param)} is missing"))
     for param, value in arguments.items():
         if param not in properties:
-            errors.append(Finding(code="unknown_param", call=index, message=f"{name}: {param!r} is not a parameter"))
+            errors.append(Finding(code="unknown_param", call=index, message=f"{label}: {quote(param)} is not a parameter"))
             continue
         if value is None and param not in required:
             continue  # an explicit null for an optional parameter means "not given"
         for problem in validate_value(value, _without_default(properties[param]), param):
-            errors.append(Finding(code=problem.code, call=index, message=f"{name}: {problem.message}"))
+            errors.append(Finding(code=problem.code, call=index, message=clip(f"{label}: {problem.message}", MESSAGE_CHARS)))
         default = properties[param].get("default")
         if default not in (None, "") and value == default and str(value).lower() not in query.lower():
-            warnings.append(Finding(code="default_value_unrequested", call=index,
-                                    message=f"{name}: {param}={value!r} is the default and the query does not ask for it"))
+            warnings.append(Finding(code="default_value_unrequested", call=index, message=(
+                f"{label}: {clip(param, QUOTE_CHARS)}={quote(value)} is the default and the query does not ask for it")))
     return errors, warnings
 
 

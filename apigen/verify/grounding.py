@@ -17,10 +17,18 @@ format, the obvious year boundary of "after 2010") is accepted. A concrete date 
 relative one ("today", "tomorrow", "next Friday", "this year") is never accepted: no dataset row can
 pin it down, the row would be wrong the next day. Whatever the rules let through the LLM judge still
 sees.
+
+The query and the values are untrusted, so the work is linear in their size and bounded per row:
+the query is indexed once (its numbers, words, token n-grams, capitalized runs), every membership
+test against it is a set lookup, a bisection or one C-level substring search, no pattern can
+backtrack over a long run of digits or list items, and at most ``MAX_QUERY_CHARS`` of the query,
+``MAX_LEAVES`` argument values and ``MAX_VALUE_CHARS`` of each are considered (far above any real
+row: an 84 KB query took 63 CPU-seconds before; no row takes more than a fraction of a second now).
 """
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import json
 import math
@@ -28,10 +36,21 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from api_registry.spec import ToolSpec
 from apigen.models import Finding, FunctionCall
+from apigen.quoting import quote
+
+MAX_QUERY_CHARS = 100_000  # of the query considered (real queries: < 5,000)
+MAX_VALUE_CHARS = 1_000    # of one string argument considered
+MAX_LEAVES = 256           # argument values checked per row
+MAX_VALUE_TOKENS = 64      # content words of one free-text value checked
+MAX_RUNS = 200             # capitalized runs / all-caps tokens of the query used to explain codes and names
+MAX_RUN_WORDS = 12         # a longer run of capitalized words is no name: cut into pieces of this size
+MAX_MATCHES = 50           # enumerations / count phrases of the query examined per pattern
+MAX_LIST_ITEMS = 20        # items of one enumeration (a longer list: its last ones)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
@@ -179,9 +198,11 @@ class QueryIndex:
     month_days: set[tuple[int, int]] = field(init=False)
     squashed: str = field(init=False)
     relative_time: str = field(init=False)  # the first relative-time phrase ("tomorrow"), or ""
+    sorted_numbers: list[float] = field(init=False)  # ``numbers`` sorted, NaN left out: bisected
+    code_aliases: dict[str, bool] = field(init=False, default_factory=dict)  # memo of ``_code_alias``
 
     def __post_init__(self) -> None:
-        self.text = _fold(self.text)
+        self.text = _fold(self.text[:MAX_QUERY_CHARS])
         self.lower = self.text.lower()
         self.loose = _loose(self.text)
         self.squashed = re.sub(r"[^0-9a-z]+", "", self.lower)
@@ -190,6 +211,7 @@ class QueryIndex:
         self.words = re.findall(r"[a-z]+", self.lower)
         self.stems = {_stem(w) for w in self.words} | set(self.words)
         self.numbers = self._numbers()
+        self.sorted_numbers = sorted(n for n in self.numbers if n == n)
         self.dates, self.month_days = self._dates()
 
     def _numbers(self) -> set[float]:
@@ -208,7 +230,7 @@ class QueryIndex:
                 numbers.add(value * _SCALES[unit])
         for match in re.finditer(r"(?<![\d.])\.(\d+)", lower):  # ".5"
             numbers.add(float("0." + match.group(1)))
-        for match in re.finditer(r"(\d+(?:\.\d+)?)\s*-?\s*([a-z]+)\b", lower):  # "2 hours" -> 120 (minutes)
+        for match in re.finditer(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*([a-z]+)\b", lower):  # "2 hours" -> 120 (minutes)
             factors = _UNIT_FACTORS.get(match.group(2)) or _UNIT_FACTORS.get(_stem(match.group(2)), ())
             value = float(match.group(1))
             numbers |= {round(value * f, 9) for f in factors} | {round(value / f, 9) for f in factors}
@@ -260,14 +282,23 @@ class QueryIndex:
         t = text.strip().lower()
         if not t:
             return True
-        if re.search(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])", self.lower):
-            return True
-        loose = _loose(t)
-        return loose.strip() != "" and loose in self.loose
+        tokens = tuple(_loose(t).split())
+        if not tokens:  # punctuation only ("$", "%"): as written, at word boundaries
+            return re.search(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])", self.lower) is not None
+        # Written at word boundaries implies the same run of words in the loose form, and the loose
+        # form is what matched otherwise: one test, a set lookup for short texts.
+        if len(tokens) <= 3:
+            return tokens in self.ngrams[len(tokens) - 1]
+        return " " + " ".join(tokens) + " " in self.loose
+
+    @cached_property
+    def ngrams(self) -> tuple[set[tuple[str, ...]], ...]:
+        """The runs of 1, 2 and 3 words of the loose form."""
+        tokens = self.loose.split()
+        return tuple(set(zip(*(tokens[i:] for i in range(n)))) for n in (1, 2, 3))
 
     def has_number(self, value: float) -> bool:
-        value = abs(value)
-        return any(math.isclose(value, n, rel_tol=1e-9, abs_tol=1e-12) for n in self.numbers)
+        return _close_to_any(abs(value), self.sorted_numbers)
 
     def has_word(self, word: str) -> bool:
         w = word.lower()
@@ -275,17 +306,28 @@ class QueryIndex:
 
     @cached_property
     def capitalized_runs(self) -> list[str]:
-        """Runs of capitalized words, stopwords dropped: "London Heathrow", "Apple"."""
-        runs = []
+        """Runs of capitalized words, stopwords dropped: "London Heathrow", "Apple" (the first
+        ``MAX_RUNS`` distinct ones, each at most ``MAX_RUN_WORDS`` words)."""
+        runs: dict[str, None] = {}
         for match in re.finditer(r"\b([A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*)*)", self.text):
             words = [w for w in match.group(1).split() if w.lower() not in _STOPWORDS]
-            if words:
-                runs.append(" ".join(words))
-        return runs
+            for start in range(0, len(words), MAX_RUN_WORDS):
+                runs.setdefault(" ".join(words[start:start + MAX_RUN_WORDS]))
+                if len(runs) >= MAX_RUNS:
+                    return list(runs)
+        return list(runs)
 
     @cached_property
-    def caps_tokens(self) -> set[str]:
-        return {t.lower() for t in re.findall(r"\b[A-Z]{2,6}\b", self.text)}
+    def alias_runs(self) -> list[tuple[str, list[str]]]:
+        """(initials, squeezed text from each word on) of each capitalized run."""
+        return [("".join(w[0] for w in words).lower(), [_squeeze(" ".join(words[k:])) for k in range(len(words))])
+                for words in (run.split() for run in self.capitalized_runs)]
+
+    @cached_property
+    def caps_tokens(self) -> list[str]:
+        """All-caps tokens of 2-6 letters, lowercased (the first ``MAX_RUNS`` distinct ones)."""
+        found = (t.lower() for t in re.findall(r"\b[A-Z]{2,6}\b", self.text))
+        return list(islice(dict.fromkeys(found), MAX_RUNS))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,7 +395,14 @@ def _call_leaves(call: FunctionCall, index: int, tools: dict[str, ToolSpec]) -> 
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return quote(value)
+
+
+def _close_to_any(value: float, numbers: list[float]) -> bool:
+    """``math.isclose(value, n, rel_tol=1e-9, abs_tol=1e-12)`` for some ``n`` of a sorted list: only
+    the neighbours of ``value``'s place in it can be that close."""
+    i = bisect.bisect_left(numbers, value)
+    return any(math.isclose(value, n, rel_tol=1e-9, abs_tol=1e-12) for n in numbers[max(i - 2, 0):i + 2])
 
 
 def _where(leaf: Leaf, calls: Sequence[FunctionCall]) -> str:
@@ -376,7 +425,32 @@ class Context:
 
     @cached_property
     def leaves(self) -> list[Leaf]:
-        return [leaf for i, call in enumerate(self.calls) for leaf in _call_leaves(call, i, self.tools)]
+        """The first ``MAX_LEAVES`` argument values, strings cut to ``MAX_VALUE_CHARS``."""
+        every = (leaf for i, call in enumerate(self.calls) for leaf in _call_leaves(call, i, self.tools))
+        return [Leaf(leaf.call, leaf.path, leaf.value[:MAX_VALUE_CHARS], leaf.schema)
+                if isinstance(leaf.value, str) and len(leaf.value) > MAX_VALUE_CHARS else leaf
+                for leaf in islice(every, MAX_LEAVES)]
+
+    @cached_property
+    def leaf_text(self) -> str:
+        """Every string value as its lowercased tokens, padded with spaces, values apart: a run of
+        tokens carried by some value is a substring."""
+        return " | ".join(" " + " ".join(t.lower() for t in _TOKEN.findall(_fold(leaf.value))) + " "
+                          for leaf in self.leaves if isinstance(leaf.value, str))
+
+    @cached_property
+    def leaf_numbers(self) -> list[float]:
+        """Every finite numeric value, sorted."""
+        found = []
+        for leaf in self.leaves:
+            if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool):
+                try:
+                    number = float(leaf.value)
+                except OverflowError:
+                    continue
+                if math.isfinite(number):
+                    found.append(number)
+        return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,21 +569,26 @@ def _code_alias(code: str, q: QueryIndex) -> bool:
     """An all-caps code the query spells out: "USD" for "dollars", "LHR" for "London Heathrow",
     "MSFT" for "Microsoft", "AAPL" for "Apple", "NYC" for "New York City", "JSON" for json."""
     low = code.lower()
+    if low not in q.code_aliases:
+        q.code_aliases[low] = _spelled_out(low, q)
+    return q.code_aliases[low]
+
+
+def _spelled_out(low: str, q: QueryIndex) -> bool:
     if low in _KEYWORDS:
         return True
     if any(a in q.lower if not a.isalpha() else re.search(rf"\b{re.escape(a)}", q.lower)
            for a in _CODE_ALIASES.get(low, ())):
         return True
     squeezed = _squeeze(low)
-    for run in q.capitalized_runs:
-        words = run.split()
-        initials = "".join(w[0] for w in words).lower()
+    for initials, suffixes in q.alias_runs:
         if len(initials) >= 2 and (initials.startswith(low) or low.startswith(initials)):
             return True
-        for start in range(len(words)):
-            text = _squeeze(" ".join(words[start:]))
-            if text[:1] == squeezed[:1] and _subsequence(squeezed, text):
-                return True
+        # A suffix that starts with the code's first letter holds every later suffix: only the
+        # first such suffix of a run can hold the code as a subsequence.
+        text = next((t for t in suffixes if t[:1] == squeezed[:1]), None)
+        if text is not None and _subsequence(squeezed, text):
+            return True
     return False
 
 
@@ -582,6 +661,7 @@ def _string_problem(text: str, q: QueryIndex) -> str | None:
     tokens = _TOKEN.findall(text)
     if len(text.split()) > 3:  # free text: grounded when most of its content words are in the query
         content = [t for t in tokens if (len(t) >= 3 and t.lower() not in _STOPWORDS) or t.isdigit()]
+        content = content[:MAX_VALUE_TOKENS]
         found = sum(_token_grounded(t, q) for t in content)
         return None if found * 2 >= len(content) else \
             f"free text whose content words are mostly absent from the query ({found}/{len(content)} found)"
@@ -639,10 +719,11 @@ def ungrounded_values(ctx: Context) -> Iterator[Finding]:
 _NUM = r"-?\d+(?:\.\d+)?"
 _QUOTED = r"(?:'[^'\n]{1,60}'|\"[^\"\n]{1,60}\")"
 _CAP = r"[A-Z][\w.'&-]*(?:\s+[A-Z][\w.'&-]*){0,3}"
+_MORE = f"{{0,{MAX_LIST_ITEMS}}}"  # bounded: a long list without "and" must not be rescanned from every item
 _ENUMERATIONS = [
-    (re.compile(rf"(?<![\w'\"]){_QUOTED}(?:\s*,\s*{_QUOTED})*\s*,?\s+(?:and|&)\s+{_QUOTED}(?![\w'\"])"), _QUOTED),
-    (re.compile(rf"(?<![\w.,/:#-]){_NUM}(?:\s*,\s*{_NUM})*\s*,?\s+(?:and|&)\s+{_NUM}(?![\w.%/:-]|,\d)"), _NUM),
-    (re.compile(rf"(?<![\w'\"]){_CAP}(?:\s*,\s*{_CAP})*\s*,?\s+(?:and|&)\s+{_CAP}\b"), _CAP),
+    (re.compile(rf"(?<![\w'\"]){_QUOTED}(?:\s*,\s*{_QUOTED}){_MORE}\s*,?\s+(?:and|&)\s+{_QUOTED}(?![\w'\"])"), _QUOTED),
+    (re.compile(rf"(?<![\w.,/:#-]){_NUM}(?:\s*,\s*{_NUM}){_MORE}\s*,?\s+(?:and|&)\s+{_NUM}(?![\w.%/:-]|,\d)"), _NUM),
+    (re.compile(rf"(?<![\w'\"]){_CAP}(?:\s*,\s*{_CAP}){_MORE}\s*,?\s+(?:and|&)\s+{_CAP}\b"), _CAP),
 ]
 _NOT_A_REQUEST = re.compile(r"\b(between|from|e\.g|eg|i\.e|such as|including|like|either|among|or|"
                             r"options?|values?|supports?|supported)\W*$", re.I)
@@ -653,9 +734,9 @@ def _enumerations(q: QueryIndex, descriptions: str) -> Iterator[tuple[list[str],
     7", "Paris, London and Tokyo"), skipping ranges ("between 1 and 10"), examples ("such as X and
     Y"), alternatives ("either X or Y") and lists copied from a tool's own description."""
     for pattern, item in _ENUMERATIONS:
-        for match in pattern.finditer(q.text):
-            before = q.text[: match.start()]
-            if _NOT_A_REQUEST.search(before[-30:]) or match.group().lower() in descriptions:
+        for match in islice(pattern.finditer(q.text), MAX_MATCHES):
+            before = q.text[max(match.start() - 30, 0): match.start()]
+            if _NOT_A_REQUEST.search(before) or match.group().lower() in descriptions:
                 continue
             items = [i.strip("'\" ").rstrip(".") for i in re.findall(item, match.group())]
             if item is _CAP:  # "Compare Paris and Rome": the verb is not an item
@@ -675,15 +756,15 @@ def _drop_leading_stopwords(words: list[str]) -> list[str]:
     return words
 
 
-def _carries(item_tokens: list[str], leaf: Leaf) -> bool:
-    value = leaf.value
-    if isinstance(value, bool) or value is None:
-        return False
-    if isinstance(value, (int, float)):
-        return len(item_tokens) == 1 and re.fullmatch(_NUM, item_tokens[0]) is not None and _same(value, item_tokens[0])
-    tokens = [t.lower() for t in _TOKEN.findall(_fold(str(value)))]
-    n = len(item_tokens)
-    return any(tokens[i:i + n] == item_tokens for i in range(len(tokens) - n + 1))
+def _carries(item_tokens: list[str], ctx: Context) -> bool:
+    """Some value carries the tokens: a string as a run of its tokens, a number as the one token."""
+    if len(item_tokens) == 1 and re.fullmatch(_NUM, item_tokens[0]) is not None:
+        try:
+            if _close_to_any(float(item_tokens[0]), ctx.leaf_numbers):
+                return True
+        except OverflowError:
+            pass
+    return " " + " ".join(item_tokens) + " " in ctx.leaf_text
 
 
 def _covered(item: str, ctx: Context, name: bool) -> bool:
@@ -694,7 +775,7 @@ def _covered(item: str, ctx: Context, name: bool) -> bool:
     if not tokens:
         return True
     tails = [tokens[k:] for k in range(len(tokens))] if name else [tokens]
-    return any(_carries(tail, leaf) for tail in tails for leaf in ctx.leaves)
+    return any(_carries(tail, ctx) for tail in tails)
 
 
 _QUANTITY_NOUNS = frozenset("""second minute hour day night week weekend month year decade time decimal
@@ -709,12 +790,14 @@ def _count_claims(ctx: Context) -> Iterator[tuple[int, str, list[str]]]:
     Counts of quantities ("two nights", "three decimals") and phrases copied from a tool's own
     description are not claims about the number of calls."""
     called = {c.name for c in ctx.calls if c.name in ctx.tools}
-    for match in re.finditer(r"\b(" + "|".join(_COUNT_WORDS) + r")\s+(?:[a-z-]+\s+)?([a-z]{3,}s)\b", ctx.index.lower):
+    described = [ctx.tools[name].description.lower() for name in called]
+    phrases = re.finditer(r"\b(" + "|".join(_COUNT_WORDS) + r")\s+(?:[a-z-]+\s+)?([a-z]{3,}s)\b", ctx.index.lower)
+    for match in islice(phrases, MAX_MATCHES):
         count, noun = _COUNT_WORDS[match.group(1)], match.group(2)
         stem = _stem(noun)
         if noun.endswith("ss") or stem in _QUANTITY_NOUNS or noun in _QUANTITY_NOUNS:
             continue
-        if any(match.group() in ctx.tools[name].description.lower() for name in called):
+        if any(match.group() in description for description in described):
             continue
         related = []
         for name in sorted(called):
@@ -750,10 +833,8 @@ def incomplete_answers(ctx: Context) -> Iterator[Finding]:
             yield Finding(code="incomplete_answer", call=None, message=(
                 f"the query lists {', '.join(repr(i) for i in items)} but no call uses "
                 f"{', '.join(repr(i) for i in missing)}"))
-    numeric = [leaf.value for leaf in ctx.leaves
-               if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool)]
     for count, noun, related in _count_claims(ctx):
-        if any(_same(count, v) for v in numeric) or any(_takes_many(ctx.tools[n]) for n in related):
+        if _close_to_any(float(count), ctx.leaf_numbers) or any(_takes_many(ctx.tools[n]) for n in related):
             continue
         calls = [c for c in ctx.calls if c.name in related]
         if any(re.search(r"[,;|]| and ", str(v)) for c in calls for v in (c.arguments or {}).values()):
