@@ -3,6 +3,11 @@
 Loading never stops at the first bad entry: a module that fails to import, a function whose
 signature cannot be described, or a duplicate name becomes a ``RegistryLoadError`` naming the file
 and entry, and the rest of the registry still loads.
+
+A user's executable entry (``--functions``, ``--rest``, ``--toolbench``) named like a bundled function
+replaces it: the user asked for their API by name, and silently running ours instead would give
+their rows our results. The replacement is kept as a ``RegistryWarning`` naming both origins (not
+a load error: everything loaded). Two user entries with one name stay an error; the first wins.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ class RegistryLoadError:
 
 
 @dataclass(frozen=True)
+class RegistryWarning(RegistryLoadError):
+    """Something that loaded but deserves a look, e.g. a user entry replacing a bundled function."""
+
+
+@dataclass(frozen=True)
 class RestEntry:
     """An HTTP endpoint: the spec the LLM sees and how to call it."""
 
@@ -62,6 +72,7 @@ class Registry:
     rest: dict[str, RestEntry] = field(default_factory=dict)
     documented: dict[str, ToolSpec] = field(default_factory=dict)
     errors: list[RegistryLoadError] = field(default_factory=list)
+    warnings: list[RegistryWarning] = field(default_factory=list)
 
     @classmethod
     def bundled(cls) -> "Registry":
@@ -125,7 +136,7 @@ class Registry:
         return self.add_module(module, default_category=path.stem)
 
     def add(self, entry: PythonFunction, source: str) -> bool:
-        if self._taken(entry.name, source):
+        if self._taken(entry.name, source, executable=not is_bundled(entry)):
             return False
         self.functions[entry.name] = entry
         return True
@@ -135,7 +146,7 @@ class Registry:
         self.errors.extend(result.errors)
         added = 0
         for spec in result.specs:
-            if self._taken(spec.name, source):
+            if self._taken(spec.name, source, executable=spec.name in result.rest):
                 continue
             if spec.name in result.rest:
                 self.rest[spec.name] = RestEntry(spec=spec, api=result.rest[spec.name])
@@ -144,7 +155,15 @@ class Registry:
             added += 1
         return added
 
-    def _taken(self, name: str, source: str) -> bool:
+    def _taken(self, name: str, source: str, executable: bool = False) -> bool:
+        """Whether ``name`` is already registered (a load error). An ``executable`` newcomer that is
+        not bundled replaces a bundled function instead, with a warning."""
+        bundled = self.functions.get(name)
+        if executable and bundled is not None and is_bundled(bundled):
+            del self.functions[name]
+            self.warnings.append(RegistryWarning(source, name, f"replaces the bundled Python function from "
+                                                               f"{bundled.module}; the user's entry is used"))
+            return False
         for kind, table in (("Python function", self.functions), ("REST API", self.rest), ("tool", self.documented)):
             if name in table:
                 entry = table[name]
@@ -176,6 +195,11 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.functions) + len(self.rest)
+
+
+def is_bundled(entry: PythonFunction) -> bool:
+    """Whether a function comes from the library shipped with apigen (not from the user)."""
+    return entry.module.startswith(f"{LIBRARY_PACKAGE}.")
 
 
 def bundled_registry() -> Registry:

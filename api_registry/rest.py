@@ -209,7 +209,9 @@ class RestExecutor:
     def _cache_path(self, api: RestApi, arguments: dict[str, Any]) -> Path | None:
         if self._cache_dir is None:
             return None
-        key = json.dumps({"api": api.name, "endpoint": f"{api.method} {api.url_template}", "arguments": arguments},
+        # The whole call spec (URL, method, where each argument goes; credential names, no secrets):
+        # a response cached for one endpoint spec is never served after the spec changes.
+        key = json.dumps({"api": api.model_dump(mode="json", exclude={"timeout_s"}), "arguments": arguments},
                          sort_keys=True, ensure_ascii=False,
                          separators=(",", ":"), default=str)
         return self._cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"

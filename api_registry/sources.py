@@ -1,15 +1,19 @@
 """Which APIs a run may use, beyond the bundled library, and the one function that loads them.
 
 A ``RegistrySources`` is a small value (file paths only, no secrets), so it travels as a flow
-parameter and a cache key; every process that needs the registry loads it from the same files.
+parameter; every process that needs the registry loads it from the same files. Cache keys hold the
+files' content hashes (``api_registry.implementation_digest``), never only their paths, and a
+process reloads the registry when one of its files changed, so what runs is what the key says.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from pydantic import BaseModel, ConfigDict
 
+from api_registry.implementation_digest import sources_stamp
 from api_registry.registry import Registry
 
 DEFAULT_TOOLBENCH_BASE = "http://127.0.0.1:8080/toolbench"
@@ -25,16 +29,26 @@ class RegistrySources(BaseModel):
     tools: tuple[str, ...] = ()       # documentation only (xlam / OpenAI / BFCL): not executable
 
 
-_LOADED: dict[RegistrySources, Registry] = {}
+_LOADED: dict[RegistrySources, tuple[tuple, Registry]] = {}
 _LOCK = threading.Lock()
+logger = logging.getLogger("apigen.registry")
+logger.addHandler(logging.NullHandler())  # shown where logging is configured (a Prefect run), silent elsewhere
 
 
 def load_registry(sources: RegistrySources = RegistrySources()) -> Registry:
-    """The registry for ``sources``, loaded once per process; load errors are kept in ``.errors``."""
+    """The registry for ``sources``, loaded once per process and again when one of its files changed;
+    load errors are kept in ``.errors``, replacements of bundled functions in ``.warnings``."""
+    stamp = sources_stamp(sources)
     with _LOCK:
-        if sources not in _LOADED:
-            _LOADED[sources] = _load(sources)
-        return _LOADED[sources]
+        known = _LOADED.get(sources)
+        if known is None or known[0] != stamp:
+            registry = _load(sources)
+            for problem in registry.errors:
+                logger.warning("registry load error: %s", problem)
+            for warning in registry.warnings:
+                logger.warning("registry: %s", warning)
+            _LOADED[sources] = known = (stamp, registry)
+        return known[1]
 
 
 def _load(sources: RegistrySources) -> Registry:

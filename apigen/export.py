@@ -5,10 +5,16 @@ a dataset is complete iff its ``summary.json`` exists. A local ``<out>`` is writ
 directory beside it and swapped into place at the end (parts named ``part-00000.parquet``); an fsspec
 URL (``s3://bucket/prefix``) is written by the completion-marker protocol of ``apigen.storage``. Either
 way an interrupted export never leaves a dataset that looks complete.
+
+The local swap is two renames: ``<out>`` -> ``.<out>.old-<token>``, then staging -> ``<out>``. A crash
+between them leaves no ``<out>``, and the previous dataset under its ``.old-`` name; the next run,
+holding the output lock (``apigen.output_lock``), calls ``recover_output`` first, which puts it back
+and removes what interrupted runs left (``.staging-*``, ``.old-*``), saying what it did.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -108,9 +114,68 @@ def _swap_in(staging: Path, out: Path) -> None:
             raise FileExistsError(f"{out} exists and is not an apigen dataset; refusing to replace it")
         retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(out, retired)
+        # A crash here leaves no ``out``: ``recover_output`` restores ``retired`` at the next run.
         os.replace(staging, out)
+        _sync_directory(out.parent)
         shutil.rmtree(retired, ignore_errors=True)
     else:
         if out.exists():
             out.rmdir()
         os.replace(staging, out)
+        _sync_directory(out.parent)
+
+
+def _sync_directory(path: Path) -> None:
+    """Make the renames in ``path`` durable before the old dataset is deleted."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _leftovers(out: Path, kind: str) -> list[Path]:
+    """``.<out>.<kind>-*`` beside ``out``, newest first."""
+    found = [Path(p) for p in glob.glob(str(out.parent / f".{glob.escape(out.name)}.{kind}-*"))]
+    return sorted((p for p in found if p.is_dir() and not p.is_symlink()),
+                  key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+
+def recover_output(out: str | Path | None) -> list[str]:
+    """Repair what interrupted runs left beside a local ``out``; call it holding the output lock.
+
+    If ``out`` is missing (or an empty directory) and a ``.old-*`` dataset exists, a run was
+    interrupted between the two renames of its swap: the previous dataset (complete ones first,
+    newest first) is put back. Then ``.staging-*`` directories (unfinished or never swapped in by a
+    run that did not finish) are removed, and ``.old-*`` ones too once ``out`` is complete; an
+    ``.old-*`` dataset is otherwise kept. Returns one line per action, for the run's log.
+    """
+    if out is None or storage.is_url(out):
+        return []
+    out = Path(str(out).removeprefix("file://")).resolve()
+    if not out.parent.is_dir():
+        return []
+    lines = []
+    retired = _leftovers(out, "old")
+    if retired and (not out.exists() or (out.is_dir() and not any(out.iterdir()))):
+        previous = max(retired, key=lambda p: (storage.is_complete(p), p.stat().st_mtime_ns))
+        if out.exists():
+            out.rmdir()
+        os.replace(previous, out)
+        _sync_directory(out.parent)
+        retired.remove(previous)
+        state = "complete" if storage.is_complete(out) else "incomplete"
+        lines.append(f"restored the previous dataset ({state}) to {out} from {previous.name}: a run was interrupted "
+                     "while swapping its output in")
+    complete = storage.is_complete(out)
+    for leftover in _leftovers(out, "staging") + (retired if complete else []):
+        shutil.rmtree(leftover, ignore_errors=True)
+        lines.append(f"removed {leftover.name} beside {out}, left by an interrupted run")
+    if not complete:
+        lines += [f"kept {p.name} beside {out}: it may be the only copy of an earlier dataset" for p in retired]
+    return lines

@@ -17,9 +17,12 @@ from prefect import flow, get_run_logger
 from prefect.exceptions import TerminationSignal
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import as_completed
+from prefect.runtime import flow_run
 
 from apigen.config import RunConfig
+from apigen.export import recover_output
 from apigen.llm import cancel_in_flight
+from apigen.output_lock import OutputLock
 from flows.dashboard import publish_dashboard
 from tasks.caching import result_storage
 from tasks.export import export_task
@@ -85,12 +88,16 @@ def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dic
 @flow(name="generate-dataset")
 def generate_dataset(config: RunConfig) -> dict[str, Any]:
     logger = get_run_logger()
-    logger.info("generating %d pairs in %d batches with %s (judge %s), seed %d, %s task runner",
-                config.n, config.batch_count, config.generator.label, config.judge.label, config.seed, config.task_runner)
-    progress = create_progress_artifact(progress=0.0, key="apigen-progress",
-                                        description=f"batches of {config.batch_count} finished")
-    pipeline = run_pipeline.with_options(task_runner=task_runner_for(config))
-    result = pipeline(config, str(progress))
+    out = None if config.store_block else config.out  # a DatasetStore is written by the marker protocol
+    with OutputLock(out, f"generate-dataset flow run {flow_run.name} ({flow_run.id})"):
+        for line in recover_output(out):
+            logger.warning(line)
+        logger.info("generating %d pairs in %d batches with %s (judge %s), seed %d, %s task runner", config.n,
+                    config.batch_count, config.generator.label, config.judge.label, config.seed, config.task_runner)
+        progress = create_progress_artifact(progress=0.0, key="apigen-progress",
+                                            description=f"batches of {config.batch_count} finished")
+        pipeline = run_pipeline.with_options(task_runner=task_runner_for(config))
+        result = pipeline(config, str(progress))
     summary, failures = result["summary"], result["failures_markdown"]
     publish_dashboard(summary, failures)
     location = result.get("location", config.out)

@@ -1,7 +1,10 @@
 """Cache policies and result storage for batch tasks: what makes a killed run resumable.
 
 Each batch task's key is its source plus a digest of the inputs that determine its output
-(``apigen.cache_keys``) and the prompt version; results are persisted to local storage by default,
+(``apigen.cache_keys``) and the prompt version; the registry enters keys by content, never by path
+(``api_registry.implementation_digest``): an execution batch's key holds the implementation of each
+function its calls name, so editing a ``--functions`` file re-runs exactly the batches that call into
+it. Results are persisted to local storage by default,
 or to the path / s3:// URL a run names. A re-run with the same parameters loads finished batches
 instead of calling the LLM again.
 
@@ -22,7 +25,9 @@ from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.filesystems import RemoteFileSystem
 from pydantic import Field
 
-from apigen.cache_keys import digest
+from api_registry.implementation_digest import implementations, sources_digest
+from api_registry.sources import load_registry
+from apigen.cache_keys import called_names, digest
 from prompts import prompt_version
 
 
@@ -38,8 +43,8 @@ def _batch_samples(parameters: dict[str, Any]) -> Any:
 def _sample_key(context: Any, p: dict[str, Any]) -> str:
     config = p["config"]
     return digest("sample", config.seed, config.n, config.styles, config.pairs_per_request,
-                  config.requests_per_batch, config.execution.registry, config.examples_from, p["batch_index"],
-                  prompt_version())
+                  config.requests_per_batch, config.execution.registry, sources_digest(config.execution.registry),
+                  config.examples_from, p["batch_index"], prompt_version())
 
 
 def _generate_key(context: Any, p: dict[str, Any]) -> str:
@@ -52,7 +57,11 @@ def _format_key(context: Any, p: dict[str, Any]) -> str:
 
 def _execution_key(context: Any, p: dict[str, Any]) -> str:
     settings = p["settings"]
-    return digest("execution", _batch_samples(p), settings.registry, settings.timeout_s, p.get("enabled", True))
+    batch = p["batch"]
+    code = implementations(load_registry(settings.registry), called_names(s.answers for s in batch.samples))
+    # The names (not values) of variables the functions may read: a function's result can depend on them.
+    return digest("execution", _batch_samples(p), settings.registry, code, settings.timeout_s, settings.sandbox_env,
+                  p.get("enabled", True))
 
 
 def _semantic_key(context: Any, p: dict[str, Any]) -> str:
@@ -66,6 +75,19 @@ GENERATE = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_generate_key)
 FORMAT = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_format_key)
 EXECUTION = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_execution_key)
 SEMANTIC = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_semantic_key)
+
+
+def keep_out_of_cache() -> None:
+    """Write no cache record for the running task: its result is not a function of its inputs alone
+    (verdicts a judge that could not be reached left undecided), so the next run must compute it again.
+
+    A cache key cannot see the result; but every Prefect task run writes its result through its
+    transaction on commit, and a transaction told not to write leaves the key empty."""
+    from prefect.transactions import get_transaction
+
+    txn = get_transaction()
+    if txn is not None:
+        txn.write_on_commit = False
 
 
 class StoreResultStorage(RemoteFileSystem):
