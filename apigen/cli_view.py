@@ -49,7 +49,10 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
     missing = summary.get("pairs_not_returned", 0)
     reasons = ", ".join(f"{k} {v}" for k, v in summary.get("pairs_not_returned_by_reason", {}).items())
     out_console.print(f"generated {summary['generated']} pairs, verified {summary['verified']}, "
-                      f"rejected {summary['rejected']}" + (f", {lost} lost to failed LLM requests" if lost else "")
+                      f"rejected {summary['rejected']}"
+                      + (f", undecided {summary['undecided']} (the judge could not be reached: run the same command "
+                         "again to judge them)" if summary.get("undecided") else "")
+                      + (f", {lost} lost to failed LLM requests" if lost else "")
                       + (f", {missing} asked for but not returned ({reasons})" if missing else "")
                       + f" -> {out}/verified, {out}/rejected, {out}/summary.json")
     if summary.get("simulated"):
@@ -58,7 +61,10 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
 
 def print_verify_summary(summary: dict[str, Any]) -> None:
     out = Console()
-    table = Table(title=f"Verified {summary['rows']} rows: {summary['passed']} passed, {summary['failed']} failed")
+    undecided = summary.get("undecided", 0)
+    table = Table(title=f"Verified {summary['rows']} rows: {summary['passed']} passed, {summary['failed']} failed"
+                        + (f", {undecided} undecided (the judge could not be reached: run again to judge them)"
+                           if undecided else ""))
     for column in ("stage", "in", "passed", "failed", "skipped", "pass rate"):
         table.add_column(column, justify="left" if column == "stage" else "right")
     for stage, s in summary["stages"].items():

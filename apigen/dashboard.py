@@ -18,12 +18,14 @@ STAGE_EVENT = "apigen.stage.completed"
 
 def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per stage, after a ``returned`` row: pairs asked for, pairs the LLM gave back, pairs
-    missing (not returned, or lost with a failed request) - the share a stage table alone would hide."""
+    missing (not returned, or lost with a failed request) - the share a stage table alone would hide.
+    ``undecided``: pairs a stage could not decide (the judge was unreachable), neither passed nor failed."""
     requested = summary.get("requested_pairs", summary["generated"])
     missing = summary.get("pairs_not_returned", 0) + summary.get("pairs_lost_to_failed_requests", 0)
     returned = {"stage": "returned", "in": requested, "passed": summary["generated"], "failed": missing,
-                "pass_rate": round(summary["generated"] / requested, 4) if requested else 0.0}
+                "undecided": 0, "pass_rate": round(summary["generated"] / requested, 4) if requested else 0.0}
     return [returned] + [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
+                          "undecided": s.get("undecided", 0),
                           "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
                          for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
 
@@ -32,9 +34,11 @@ def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for dimension, key in (("style", "by_style"), ("category", "by_category"), ("generator_model", "by_generator_model")):
         for value, counts in summary.get(key, {}).items():
-            total = counts["verified"] + counts["rejected"]
+            undecided = counts.get("undecided", 0)
+            total = counts["verified"] + counts["rejected"] + undecided
             rows.append({"dimension": dimension, "value": value, "verified": counts["verified"],
-                         "rejected": counts["rejected"], "verified_rate": round(counts["verified"] / total, 4) if total else 0.0})
+                         "rejected": counts["rejected"], "undecided": undecided,
+                         "verified_rate": round(counts["verified"] / total, 4) if total else 0.0})
     return rows
 
 
@@ -44,6 +48,9 @@ def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: in
         ((stage, code, n) for stage in STAGES for code, n in summary["stages"][stage]["errors"].items()),
         key=lambda item: -item[2])[:top]
     lines = [f"# Top failure codes ({summary['rejected']} of {summary['generated']} samples rejected)", ""]
+    if summary.get("undecided"):
+        lines += [f"{summary['undecided']} samples are undecided: the judge could not be reached. They are not "
+                  "counted as rejected; the next run with the same parameters judges them.", ""]
     if not counts:
         return "\n".join(lines + ["No sample was rejected."])
     lines += ["| stage | code | samples |", "| --- | --- | --- |"]
@@ -62,5 +69,6 @@ def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: in
 def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One ``apigen.stage.completed`` payload per stage, for automations (e.g. alert on a low pass rate)."""
     return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
-             "pass_rate": s["pass_rate"], "top_errors": dict(list(s["errors"].items())[:5])}
+             "undecided": s.get("undecided", 0), "pass_rate": s["pass_rate"],
+             "top_errors": dict(list(s["errors"].items())[:5])}
             for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]

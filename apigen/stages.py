@@ -14,7 +14,7 @@ from apigen.models import STAGES, FunctionCall, Sample, StageResult
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import check_format, decode_answers
 from apigen.verify.grounding import check_grounding
-from apigen.verify.semantic import judge_batch
+from apigen.verify.semantic import is_undecided, judge_batch
 
 
 def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], list[int]]:
@@ -92,6 +92,10 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None) -> 
 
 
 def final_status(sample: Sample) -> str:
-    """``verified`` only when every stage passed (a skipped stage does not verify)."""
-    ok = all(sample.verdicts.get(s) is not None and sample.verdicts[s].status == "passed" for s in STAGES)
-    return "verified" if ok else "rejected"
+    """``verified`` only when every stage passed (a skipped stage does not verify); ``undecided`` when
+    the judge could not be reached for a sample the other stages passed; else ``rejected``."""
+    if all(sample.verdicts.get(s) is not None and sample.verdicts[s].status == "passed" for s in STAGES):
+        return "verified"
+    if sample.rejected_at == "semantic" and is_undecided(sample.verdicts["semantic"]):
+        return "undecided"
+    return "rejected"

@@ -14,7 +14,8 @@ from apigen.dashboard import (BREAKDOWN_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE
 
 def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
     create_table_artifact(key=PASS_RATES_KEY, table=pass_rate_rows(summary),
-                          description=f"Per-stage pass rates: {summary['verified']} of {summary['generated']} verified")
+                          description=f"Per-stage pass rates: {summary['verified']} of {summary['generated']} verified"
+                          + (f", {summary['undecided']} undecided (judge unreachable)" if summary.get("undecided") else ""))
     create_table_artifact(key=BREAKDOWN_KEY, table=breakdown_rows(summary),
                           description="Verified and rejected samples by style, category and generator model")
     create_markdown_artifact(key=FAILURES_KEY, markdown=failures_markdown,

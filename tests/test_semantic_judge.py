@@ -63,9 +63,9 @@ def test_judge_verdicts_and_unparseable_replies():
     assert stats.requests == requests["requests"] == judged_calls
 
 
-def test_judge_outage_is_told_apart_from_rejections():
+def test_an_unreachable_judge_is_told_apart_from_rejections():
     from apigen.models import Finding, StageResult
-    from apigen.verify.semantic import judge_outage
+    from apigen.verify.semantic import is_undecided
 
     error = StageResult(stage="semantic", status="failed", decided_by="judge",
                         errors=(Finding(code="judge_error", message="unreachable"),))
@@ -73,6 +73,6 @@ def test_judge_outage_is_told_apart_from_rejections():
                            errors=(Finding(code="judge_rejected", message="no"),))
     by_rules = StageResult(stage="semantic", status="failed", decided_by="rules",
                            errors=(Finding(code="ungrounded_value", message="x"),))
-    assert judge_outage([error, error, by_rules, None])
-    assert not judge_outage([error, rejected])
-    assert not judge_outage([by_rules, None])  # the judge was never asked
+    assert is_undecided(error)
+    assert not is_undecided(rejected)
+    assert not is_undecided(by_rules) and not is_undecided(None)  # the judge was never asked

@@ -3,14 +3,23 @@
 An LLM judge sees the query, the full tool list, the calls and their results, and returns
 ``{"passed": bool, "reason": str}``. Its reply is untrusted text: parsed as JSON, never evaluated.
 An unparseable verdict is asked again; if it stays unparseable it is recorded as such.
+
+A judge that could not be reached (429, 5xx, timeouts, still failing after the LLM layer's retries)
+decided nothing: the sample is *undecided* (code ``judge_error``), neither verified nor rejected,
+counted apart, and asked again by the next run (its batch is not cached). A judge that refuses the
+request for good (bad key, unknown model, malformed request) raises ``JudgeRefused``: every other
+sample would meet the same answer, so the run stops at once with that cause. A sample too long for
+the judge's context is that sample's fault: it is rejected (``judge_context_exceeded``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Sequence
 
-from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, gather_limited, structured_mode
+from apigen.llm import CallStats, Endpoint, LLMError, complete_reply, structured_mode
+from apigen.llm_errors import FIXES
 from apigen.models import Finding, Sample, StageResult
 from apigen.reply_parsing import first_json_value
 from apigen.structured_output import judge_schema, response_format
@@ -21,6 +30,19 @@ RESULT_CHARS = 1500  # long results are cut for the judge; the export keeps them
 # A verdict is one short object. Without a bound, a small model constrained to {"reason": string, ...}
 # can run on inside the string to the token limit (SmolLM2 did: 3 minutes a verdict on 1 CPU).
 VERDICT_MAX_TOKENS = 400
+UNDECIDED = "judge_error"  # the code of an undecided verdict: the judge could not be reached
+
+
+class JudgeRefused(RuntimeError):
+    """The judge endpoint refused a request for good (key, permissions, model, request): ``str()`` is
+    one line naming the endpoint, the cause and the fix."""
+
+    def __init__(self, endpoint: Endpoint, error: LLMError):
+        where = f" at {endpoint.api_base}" if endpoint.api_base else ""
+        detail = " ".join(str(error).split())
+        fix = FIXES.get(error.kind, "check the judge endpoint")
+        super().__init__(f"judge {endpoint.model}{where}: {detail}. Fix: {fix}")
+        self.kind, self.status = error.kind, error.status
 
 
 EXECUTED = "These are the results the calls returned when they were executed, one line per call:"
@@ -61,8 +83,13 @@ async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stat
         try:
             last = (await complete_reply(endpoint, messages, stats, response_format=fmt)).content
         except LLMError as exc:
-            return StageResult(stage=STAGE, status="failed", decided_by="judge",
-                               errors=(Finding(code="judge_error", message=f"the judge could not be reached: {exc}"),))
+            if exc.kind == "context_length_exceeded":  # this sample's fault, not the endpoint's
+                return StageResult(stage=STAGE, status="failed", decided_by="judge", errors=(Finding(
+                    code="judge_context_exceeded", message=f"the sample does not fit the judge's context: {exc}"),))
+            if not exc.transient:
+                raise JudgeRefused(endpoint, exc) from None
+            return StageResult(stage=STAGE, status="failed", decided_by="judge", errors=(Finding(
+                code=UNDECIDED, message=f"undecided: the judge could not be reached ({exc}); the next run asks again"),))
         try:
             passed, reason = parse_verdict(last)
         except ValueError:
@@ -76,12 +103,19 @@ async def judge(sample: Sample, results: Sequence[Any], endpoint: Endpoint, stat
 
 
 async def judge_batch(items: Sequence[tuple[Sample, Sequence[Any]]], endpoint: Endpoint) -> tuple[list[StageResult], CallStats]:
+    """Verdicts in input order; on ``JudgeRefused`` the requests not yet answered are cancelled."""
     stats = CallStats()
-    verdicts = await gather_limited([judge(s, r, endpoint, stats) for s, r in items])
-    return verdicts, stats
+    calls = [asyncio.ensure_future(judge(s, r, endpoint, stats)) for s, r in items]
+    try:
+        verdicts = await asyncio.gather(*calls)
+    except JudgeRefused:
+        for call in calls:
+            call.cancel()
+        raise
+    return list(verdicts), stats
 
 
-def judge_outage(verdicts: Sequence[StageResult | None]) -> bool:
-    """True when the judge was asked and could not be reached for any sample (an outage, not data)."""
-    judged = [v for v in verdicts if v is not None and v.decided_by == "judge"]
-    return bool(judged) and all("judge_error" in v.codes for v in judged)
+def is_undecided(verdict: StageResult | None) -> bool:
+    """A semantic verdict the judge never gave: it could not be reached."""
+    return verdict is not None and verdict.decided_by == "judge" and UNDECIDED in verdict.codes
+
