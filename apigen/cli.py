@@ -42,6 +42,10 @@ def _rate(text: str) -> float:
     return value
 
 
+SANDBOX_ENV_HELP = ("environment variables the sandboxed Python functions may read (names; space- or comma-separated). "
+                    "Workers otherwise see only PATH, locale and TZ, with a private HOME")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apigen", description="Generate verified function-calling datasets (APIGen).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--dask-workers", type=int, default=2, help="worker processes of the local Dask cluster")
     gen.add_argument("--dask-address", help="address of an existing Dask scheduler (instead of a local cluster)")
     _add_registry_sources(gen)
+    gen.add_argument("--sandbox-env", nargs="+", default=[], metavar="NAME", help=SANDBOX_ENV_HELP)
     gen.add_argument("--simulate", action="store_true",
                      help="use a simulated LLM on loopback (dry run; output is marked simulated)")
     gen.add_argument("--flaw-rate", type=_rate, default=0.2, help="with --simulate: share of deliberately flawed pairs")
@@ -91,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--stages", default="format,execution,semantic", help="comma-separated (default: all three)")
     ver.add_argument("--functions", nargs="+", default=[], metavar="FILE.py",
                      help="Python modules whose public functions implement the dataset's tools")
+    ver.add_argument("--sandbox-env", nargs="+", default=[], metavar="NAME", help=SANDBOX_ENV_HELP)
     ver.add_argument("--judge-model", help="semantic judge (litellm style), or 'none' for the deterministic rules only")
     ver.add_argument("--judge-api-base", help="base URL of the judge's endpoint")
     ver.add_argument("--out", default="verdicts.jsonl", help="verdicts, one JSON object per row (default verdicts.jsonl)")
@@ -112,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", default="registry_report.json", help="report path (a .md twin is written beside it)")
             p.add_argument("--credentials-block", help="name of an ApiCredentials block holding REST API keys")
             p.add_argument("--timeout", type=float, default=5.0, help="per-call timeout in seconds")
+            p.add_argument("--sandbox-env", nargs="+", default=[], metavar="NAME", help=SANDBOX_ENV_HELP)
             p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
     blk = sub.add_parser("blocks", help="Prefect blocks: LLMEndpoint, ApiCredentials, DatasetStore")
@@ -140,6 +147,18 @@ def _add_registry_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-bundled", action="store_true", help="leave out the bundled function library")
 
 
+def _sandbox_env(args: argparse.Namespace) -> tuple[str, ...]:
+    """The variable names given to --sandbox-env (never their values: the workers' parent reads those)."""
+    from pydantic import ValidationError
+
+    from apigen.config import ExecutionSettings
+
+    try:
+        return ExecutionSettings(sandbox_env=" ".join(getattr(args, "sandbox_env", ()))).sandbox_env
+    except ValidationError as exc:
+        raise UsageError(f"--sandbox-env: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+
 def _registry_sources(args: argparse.Namespace):
     from api_registry.sources import DEFAULT_TOOLBENCH_BASE, RegistrySources
 
@@ -158,7 +177,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
     sources = _registry_sources(args)
     registry = load_registry(sources)
-    for error in registry.errors:
+    for error in [*registry.errors, *registry.warnings]:
         print(f"warning: {error}", file=sys.stderr)
     if args.registry_command == "list":
         return _registry_list(registry, args.json)
@@ -169,9 +188,12 @@ def cmd_registry(args: argparse.Namespace) -> int:
     from flows.registry_check import registry_check
 
     summary = registry_check(out=args.out, execution=ExecutionSettings(
-        registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block))
+        registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block,
+        sandbox_env=_sandbox_env(args)))
     print(f"{summary['usable']} of {summary['apis']} APIs usable; "
           f"execution failures {summary['execution_failures'] or 'none'}; doc flags {summary['doc_flags'] or 'none'}")
+    for line in summary.get("sandbox", ()):
+        print(line)  # "sandbox isolation: network: ...; uid: ...": what the Python APIs really ran under
     print(f"report: {args.out} (and {os.path.splitext(args.out)[0]}.md)")
     return 0
 
@@ -258,7 +280,7 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
                          store_block=args.store_block, result_storage=args.result_storage,
                          examples_from=args.examples_from,
                          task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
-                         execution=ExecutionSettings(registry=_registry_sources(args)))
+                         execution=ExecutionSettings(registry=_registry_sources(args), sandbox_env=_sandbox_env(args)))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
         raise UsageError(problems.replace("Value error, ", "")) from None
@@ -283,6 +305,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if "://" not in args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
     config = _config_from_args(args, args.api_base, model or SIM_MODEL, simulated=args.simulate)  # validate first
+    from apigen.output_lock import OutputLock, OutputLocked
+
+    try:  # before any server starts: another run writing to --out is a usage error
+        output = OutputLock(None if args.store_block else args.out, "apigen generate")
+    except OutputLocked as exc:
+        raise UsageError(str(exc)) from None
+    with output:
+        return _generate(args, config)
+
+
+def _generate(args: argparse.Namespace, config: Any) -> int:
     if args.local:
         return _run_local(args)
     if not args.simulate:
@@ -365,11 +398,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from apigen.dataset_io import InputError
     from flows.verify_dataset import verify_dataset
 
-    execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions)))
+    execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions)),
+                                  sandbox_env=_sandbox_env(args))
+    from apigen.output_lock import OutputLock, OutputLocked
+
     try:
-        summary = verify_dataset(input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
-                                 execution=execution, batch_size=args.batch_size)
-    except InputError as exc:
+        with OutputLock(args.out, "apigen verify"):
+            summary = verify_dataset(input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
+                                     execution=execution, batch_size=args.batch_size)
+    except (InputError, OutputLocked) as exc:
         raise UsageError(str(exc)) from None
     print_verify_summary(summary)
     return 0
@@ -417,7 +454,9 @@ def _interrupt(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from apigen.llm import reset_interrupt
+    from apigen.redaction import install_log_redaction, redact
 
+    install_log_redaction()  # every log record of the run is masked (keys an endpoint may echo)
     reset_interrupt()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
@@ -437,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except UsageError as exc:
-        print(f"apigen {args.command}: error: {exc}", file=sys.stderr)
+        print(f"apigen {args.command}: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         from apigen.llm import cancel_in_flight, cancelled_requests
@@ -449,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a failed run: one clear line; the traceback with -v
         if getattr(args, "verbose", False):
             raise
-        print(f"apigen {args.command}: the run failed: {type(exc).__name__}: {exc}\n"
+        print(f"apigen {args.command}: the run failed: {type(exc).__name__}: {redact(str(exc))}\n"
               "(nothing half-written is left looking complete; run again with -v for the traceback)", file=sys.stderr)
         return 1
 

@@ -1,9 +1,10 @@
-"""Small helpers shared by tests: read an exported dataset back."""
+"""Small helpers shared by tests: read an exported dataset back, answer JSON from a loopback server."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -13,3 +14,14 @@ def read_dataset(out: Path) -> tuple[list[dict], list[dict], dict]:
     rejected = pq.read_table(out / "rejected").to_pylist()
     summary = json.loads((out / "summary.json").read_text())
     return verified, rejected, summary
+
+
+def send_json(handler: Any, status: int, payload: Any) -> None:
+    """Answer a ``BaseHTTPRequestHandler`` request with ``payload`` as JSON (a lone surrogate goes out
+    escaped, as a server may send it)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
