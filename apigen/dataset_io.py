@@ -16,6 +16,8 @@ that can be written back (so a malformed line never borrows, or collides with, a
 from __future__ import annotations
 
 import codecs
+import functools
+import json
 import datetime
 import decimal
 import re
@@ -25,6 +27,7 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from api_registry.spec import SpecError, ToolSpec
+from apigen.batch import BatchResult
 from apigen.models import Finding, Sample, StageResult
 from apigen.quoting import QUOTE_CHARS, clip
 from apigen.safe_json import CODE as JSON_INVALID
@@ -134,10 +137,11 @@ def _parquet_rows(path: Path) -> Iterator[tuple[dict[str, int], Any]]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        chunks = pq.ParquetFile(path).iter_batches(batch_size=1024)  # a chunk at a time: memory stays flat
     except Exception as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    for index, row in enumerate(table.to_pylist()):
+    rows = (row for chunk in chunks for row in chunk.to_pylist())
+    for index, row in enumerate(rows):
         try:
             yield {"index": index}, strict_copy(_plain(row))
         except UntrustedJSONError as exc:
@@ -209,13 +213,31 @@ def row_to_sample(where: dict[str, int] | int, row: Any, source: str) -> Sample:
     tools: list[ToolSpec] = []
     for index, tool in enumerate(tools_value):
         try:
-            tools.append(ToolSpec(**tool) if isinstance(tool, dict) else ToolSpec.model_validate(tool))
+            tools.append(_tool_spec(tool))
         except (SpecError, ValidationError, ValueError, TypeError, RecursionError) as exc:
             label = tool.get("name") if isinstance(tool, dict) else None
             shown = f" ({clip(label, QUOTE_CHARS)})" if isinstance(label, str) else ""
             return _broken(where, row_id, "tools_invalid", f"{name}: tools[{index}]{shown}: {_reason(exc)}")
     return Sample(key=_key(where), row_id=row_id, position=where, query=query if isinstance(query, str) else "",
                   tools=tools, answers=row["answers"])
+
+
+def _tool_spec(tool: Any) -> ToolSpec:
+    """The spec of one tool definition. Datasets repeat the same few thousand tools across tens of
+    thousands of rows (xlam-60k: ~3,600 distinct), and a spec is immutable, so each distinct
+    definition is normalized once."""
+    if not isinstance(tool, dict):
+        return ToolSpec.model_validate(tool)
+    try:
+        text = json.dumps(tool, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):  # not plain JSON data: no cache
+        return ToolSpec(**tool)
+    return _tool_spec_of(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _tool_spec_of(text: str) -> ToolSpec:
+    return ToolSpec(**json.loads(text))
 
 
 def _reason(exc: Exception) -> str:
@@ -240,3 +262,16 @@ def _broken(where: dict[str, int], row_id: Any, code: str, message: str) -> Samp
 def read_samples(path: str | Path) -> list[Sample]:
     source = Path(path).name
     return [row_to_sample(where, row, source) for where, row in read_rows(path)]
+
+
+def iter_batches(path: str | Path, batch_size: int) -> Iterator[BatchResult]:
+    """The file's samples in batches of ``batch_size``, read as they are asked for: a caller that keeps
+    only the batches in flight holds a bounded number of rows, whatever the file's size."""
+    source, batch, index = Path(path).name, [], 0
+    for where, row in read_rows(path):
+        batch.append(row_to_sample(where, row, source))
+        if len(batch) == batch_size:
+            yield BatchResult(index=index, samples=tuple(batch))
+            batch, index = [], index + 1
+    if batch:
+        yield BatchResult(index=index, samples=tuple(batch))

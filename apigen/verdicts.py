@@ -53,7 +53,7 @@ def _result(value: Any) -> Any:
 
 
 def stage_dict(stage: str, verdict: StageResult | None, limit: int = _FINDING_LIMITS[0]) -> dict[str, Any]:
-    verdict = verdict or StageResult.skipped(stage)
+    verdict = verdict or StageResult.skipped(stage, "not requested")  # a stage no task ran for
     out: dict[str, Any] = {"status": verdict.status}
     _findings(out, "errors", verdict.errors, limit)
     if stage == "format":
@@ -89,32 +89,93 @@ def verdict_line(sample: Sample) -> str:
     return line  # with no findings listed a verdict is a few hundred bytes: not reached
 
 
+class VerifyTally:
+    """The summary's counts, added batch by batch, so a run keeps counts and never every row.
+
+    ``undecided`` rows (the judge could not be reached) are neither passed nor failed: a later run
+    with the same input decides them.
+    """
+
+    def __init__(self, stages: Sequence[str]):
+        self.stages = list(stages)
+        self.rows = self.passed = self.undecided = 0
+        self.codes: Counter = Counter()
+        self.warnings: Counter = Counter()
+        self.per_stage: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.stage_codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+
+    def add(self, samples: Sequence[Sample]) -> "VerifyTally":
+        self.rows += len(samples)
+        self.passed += sum(s.passed for s in samples)
+        self.undecided += sum(final_status(s) == "undecided" for s in samples)
+        self.codes.update(e.code for s in samples for v in s.verdicts.values()
+                          if v.status != "passed" and not is_undecided(v) for e in v.errors)
+        self.warnings.update(w.code for s in samples for v in s.verdicts.values() for w in v.warnings)
+        for stage, counts in stage_counts(samples).items():
+            self.stage_codes[stage].update(counts.pop("errors"))
+            counts.pop("pass_rate")
+            self.per_stage[stage].update(counts)
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        decided = self.rows - self.undecided
+        return {"rows": self.rows, "passed": self.passed, "failed": decided - self.passed, "undecided": self.undecided,
+                "pass_rate": round(self.passed / decided, 4) if decided else None, "stages_run": self.stages,
+                "stages": {stage: self._stage(stage) for stage in STAGES if stage in self.stages},
+                "error_codes": dict(self.codes.most_common()), "warning_codes": dict(self.warnings.most_common())}
+
+    def _stage(self, stage: str) -> dict[str, Any]:
+        c = self.per_stage[stage]
+        return {"in": c["in"], "passed": c["passed"], "failed": c["failed"],
+                **({"skipped": c["skipped"]} if c["skipped"] else {}),
+                **({"undecided": c["undecided"]} if c["undecided"] else {}),
+                "pass_rate": round(c["passed"] / (c["passed"] + c["failed"]), 4) if c["passed"] + c["failed"] else None,
+                "errors": dict(self.stage_codes[stage].most_common())}
+
+
 def verify_summary(samples: Sequence[Sample], stages: Sequence[str]) -> dict[str, Any]:
-    """Counts over the rows. ``undecided`` rows (the judge could not be reached) are neither passed nor
-    failed: a later run with the same input decides them."""
-    passed = sum(s.passed for s in samples)
-    undecided = sum(final_status(s) == "undecided" for s in samples)
-    codes = Counter(e.code for s in samples for v in s.verdicts.values()
-                    if v.status != "passed" and not is_undecided(v) for e in v.errors)
-    warnings = Counter(w.code for s in samples for v in s.verdicts.values() for w in v.warnings)
-    decided = len(samples) - undecided
-    return {"rows": len(samples), "passed": passed, "failed": decided - passed, "undecided": undecided,
-            "pass_rate": round(passed / decided, 4) if decided else None, "stages_run": list(stages),
-            "stages": {k: v for k, v in stage_counts(samples).items() if k in stages},
-            "error_codes": dict(codes.most_common()), "warning_codes": dict(warnings.most_common())}
+    """The summary of ``samples`` at once (see ``VerifyTally``)."""
+    return VerifyTally(stages).add(samples).summary()
 
 
-def write_verdicts(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
-    """Write ``out`` (JSONL) and ``<out stem>.summary.json``; via temporary names, then renamed."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    summary_path = out.with_name(out.name.removesuffix(".jsonl") + ".summary.json")
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for sample in samples:
-            handle.write(verdict_line(sample) + "\n")
-    tmp_summary = summary_path.with_name(f".{summary_path.name}.tmp")
-    tmp_summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(out)
-    tmp_summary.replace(summary_path)
-    return out, summary_path
+class VerdictWriter:
+    """Writes verdicts in input order as batches finish, in any order, and the summary at the end.
+
+    Out-of-order batches wait in memory only until the ones before them arrive, so memory is bounded
+    by the batches in flight, not the row count. ``out`` and ``<out stem>.summary.json`` appear only
+    when ``close`` succeeds (written under temporary names, then renamed); ``abort`` leaves neither.
+    """
+
+    def __init__(self, out: str | Path, stages: Sequence[str]):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.summary_path = self.out.with_name(self.out.name.removesuffix(".jsonl") + ".summary.json")
+        self._tmp = self.out.with_name(f".{self.out.name}.tmp")
+        self._handle = self._tmp.open("w", encoding="utf-8")
+        self.tally = VerifyTally(stages)
+        self._waiting: dict[int, Sequence[Sample]] = {}
+        self._next = 0
+
+    def add(self, index: int, samples: Sequence[Sample]) -> None:
+        """Batch ``index`` (0, 1, 2, ... in input order) has finished."""
+        self._waiting[index] = samples
+        while self._next in self._waiting:
+            batch = self._waiting.pop(self._next)
+            self._handle.write("".join(verdict_line(sample) + "\n" for sample in batch))
+            self.tally.add(batch)
+            self._next += 1
+
+    def close(self) -> dict[str, Any]:
+        if self._waiting:
+            raise RuntimeError(f"batches {sorted(self._waiting)} arrived but batch {self._next} never did")
+        self._handle.close()
+        summary = self.tally.summary()
+        tmp_summary = self.summary_path.with_name(f".{self.summary_path.name}.tmp")
+        tmp_summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        self._tmp.replace(self.out)
+        tmp_summary.replace(self.summary_path)
+        return summary
+
+    def abort(self) -> None:
+        self._handle.close()
+        self._tmp.unlink(missing_ok=True)
