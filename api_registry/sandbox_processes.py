@@ -101,7 +101,7 @@ def session_members(sid: int) -> set[int]:
     return members
 
 
-def kill_session(sid: int, leader_last: bool = True) -> bool:
+def kill_session(sid: int) -> bool:
     """From the pool: SIGKILL every process of session ``sid``, the leader (the worker) after the rest.
 
     True when none is left alive (it gives up after ``SWEEP_LIMIT_S``, e.g. on a process stuck in the kernel).
@@ -109,7 +109,7 @@ def kill_session(sid: int, leader_last: bool = True) -> bool:
     deadline = time.monotonic() + SWEEP_LIMIT_S
     while time.monotonic() < deadline:
         members = session_members(sid)
-        if leader_last and members - {sid}:
+        if members - {sid}:
             members.discard(sid)
         if not members:
             return True

@@ -16,10 +16,10 @@ that can be written back (so a malformed line never borrows, or collides with, a
 from __future__ import annotations
 
 import codecs
-import functools
-import json
 import datetime
 import decimal
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterator

@@ -137,13 +137,6 @@ class CallStats:
         return {"requests": self.requests, "retries": self.retries, "failures": dict(self.failures)}
 
 
-def _scrub(text: str, endpoint: Endpoint) -> str:
-    """An error text without any secret the process knows (the endpoint's key, the provider's variables,
-    block secrets, anything shaped like a credential), bounded in length."""
-    redaction.register(endpoint.api_key)
-    return redaction.bounded(text, ERROR_CHARS)
-
-
 def _litellm():
     import litellm  # lazy: see module docstring
 
@@ -214,10 +207,8 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # classified below; nothing is swallowed silently
-                failure = classify(exc)
+                error, failure = exc, classify(exc)
                 stats.failures[_label(failure)] += 1
-                message = _scrub(f"{failure.kind}{f' (HTTP {failure.status})' if failure.status else ''} after "
-                                 f"{attempt} attempt(s): {type(exc).__name__}: {exc}", endpoint)
         if failure.kind == "response_format_unsupported" and response_format is not None:
             weaker = weaker_format(response_format)
             runtime.reject_format(endpoint.limit_key, response_format, weaker)
@@ -225,8 +216,10 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
             attempt -= 1  # the fallback is not a retry of the same request
             continue
         if not failure.transient or attempt >= endpoint.max_attempts:
-            raise LLMError(message, transient=failure.transient, status=failure.status, attempts=attempt,
-                           kind=failure.kind)
+            # LLMError masks its text (the endpoint's answer may echo the key) and bounds it
+            raise LLMError(f"{failure.kind}{f' (HTTP {failure.status})' if failure.status else ''} after "
+                           f"{attempt} attempt(s): {type(error).__name__}: {error}", transient=failure.transient,
+                           status=failure.status, attempts=attempt, kind=failure.kind)
         if failure.kind == "timeout":
             timeout_s = min(timeout_s * TIMEOUT_GROWTH, endpoint.timeout_s * TIMEOUT_GROWTH_CAP)
         delay = random.uniform(0, min(endpoint.backoff_cap_s, endpoint.backoff_s * 2 ** (attempt - 1)))

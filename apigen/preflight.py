@@ -46,10 +46,8 @@ def list_models(endpoint: Endpoint) -> ServedModels:
     """``GET <api_base>/models``; raises OSError-derived errors from requests when unreachable."""
     import requests
 
-    from apigen.redaction import provider_key
-
     # The key the completion would carry: the configured one, the placeholder, or the provider's variable.
-    key = endpoint.key_to_send() or provider_key(endpoint.model)
+    key = endpoint.key_to_send() or redaction.provider_key(endpoint.model)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     response = requests.get(endpoint.api_base.rstrip("/") + "/models", headers=headers,
                             timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), allow_redirects=False)

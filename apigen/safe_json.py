@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from contextlib import contextmanager
 from itertools import accumulate
-from typing import Any
+from typing import Any, Iterator
 
 CODE = "json_invalid"  # the finding code of every decoding failure
 MAX_DEPTH = 100          # nested arrays/objects; real rows nest < 10, Python walks recurse ~2 frames a level
@@ -107,18 +108,8 @@ def loads_strict(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH, allo
     if not isinstance(text, str):
         raise UntrustedJSONError("syntax", f"expected JSON text, got {type(text).__name__}")
     _check_text(text, max_depth, allow_surrogates)
-    try:
+    with _decoding():
         value = _DECODER.decode(text)
-    except UntrustedJSONError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise UntrustedJSONError("syntax", f"{exc.msg} at character {exc.pos}") from None
-    except RecursionError:  # not reached after the depth scan; kept so nothing else can escape
-        raise UntrustedJSONError("too_deep", "nested too deeply") from None
-    except MemoryError:
-        raise UntrustedJSONError("too_large", "too large to decode") from None
-    except ValueError as exc:
-        raise UntrustedJSONError("syntax", str(exc)[:200]) from None
     if not allow_surrogates:
         _check_surrogates(text, value)
     return value
@@ -128,20 +119,29 @@ def raw_decode_strict(text: str, start: int = 0, allow_surrogates: bool = False)
     """The JSON value starting at ``text[start]`` and where it ends (``JSONDecoder.raw_decode``; prose
     may follow), with ``loads_strict``'s checks. Its end is unknown before decoding, so the depth is
     checked after: the decoder stops at Python's recursion limit by itself (``RecursionError``, caught)."""
-    try:
+    with _decoding():
         value, end = _DECODER.raw_decode(text, start)
-    except UntrustedJSONError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise UntrustedJSONError("syntax", f"{exc.msg} at character {exc.pos}") from None
-    except RecursionError:
-        raise UntrustedJSONError("too_deep", "nested too deeply") from None
-    except (MemoryError, ValueError) as exc:
-        raise UntrustedJSONError("syntax", f"{type(exc).__name__}: {str(exc)[:200]}") from None
     _check_text(text[start:end], MAX_DEPTH, allow_surrogates)
     if not allow_surrogates:
         _check_surrogates(text[start:end], value)
     return value, end
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Every exception the decoder can raise, as an ``UntrustedJSONError``."""
+    try:
+        yield
+    except UntrustedJSONError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise UntrustedJSONError("syntax", f"{exc.msg} at character {exc.pos}") from None
+    except RecursionError:  # after loads_strict's depth scan never reached; raw_decode relies on it
+        raise UntrustedJSONError("too_deep", "nested too deeply") from None
+    except MemoryError:
+        raise UntrustedJSONError("too_large", "too large to decode") from None
+    except ValueError as exc:
+        raise UntrustedJSONError("syntax", str(exc)[:200]) from None
 
 
 def strict_copy(value: Any, allow_surrogates: bool = False) -> Any:

@@ -16,12 +16,14 @@ def read_dataset(out: Path) -> tuple[list[dict], list[dict], dict]:
     return verified, rejected, summary
 
 
-def send_json(handler: Any, status: int, payload: Any) -> None:
+def send_json(handler: Any, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
     """Answer a ``BaseHTTPRequestHandler`` request with ``payload`` as JSON (a lone surrogate goes out
-    escaped, as a server may send it)."""
+    escaped, as a server may send it), with any extra ``headers``."""
     data = json.dumps(payload).encode()
     handler.send_response(status)
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(data)

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from apigen.cli import main
+from helpers import send_json
 
 SECRET = "sk-test-REGISTRY-9876"
 
@@ -53,12 +54,7 @@ class _Api(BaseHTTPRequestHandler):
             body, status = {"city": "Paris", "temp_c": 21}, 200
         else:
             body, status = {"error": "boom"}, 500
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
 
 @pytest.fixture()

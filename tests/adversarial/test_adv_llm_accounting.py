@@ -20,7 +20,7 @@ from apigen.reply_parsing import first_json_value
 from apigen.sim.content import is_judge_prompt
 from apigen.sim.server import REJECTED_KEY, SimConfig, SimServer, SimulatedLLM
 from flows.generate_dataset import generate_dataset
-from helpers import read_dataset
+from helpers import read_dataset, send_json
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -77,14 +77,7 @@ class ScriptedLLM:
                 pass
 
             def _send(self, status: int, payload: dict) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, payload, {"Retry-After": "0"} if status == 429 else None)
 
             def do_GET(self):
                 self._send(200, {"object": "list", "data": [{"id": "apigen-sim", "object": "model"}]})
