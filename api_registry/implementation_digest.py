@@ -91,7 +91,3 @@ def sources_stamp(sources: "RegistrySources") -> tuple:
     """Cheap (stat only): changes when any source file may have changed."""
     return tuple(file_stamp(path) for path in source_files(sources))
 
-
-def sources_digest(sources: "RegistrySources") -> dict[str, str | None]:
-    """Content hash of every source file: what the offered API docs (and sampling) depend on."""
-    return {path: file_digest(path) for path in source_files(sources)}

@@ -42,6 +42,14 @@ def _rate(text: str) -> float:
     return value
 
 
+def _judge_batch(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 32:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 32, got {text}")
+    return value
+
+
+JUDGE_BATCH_HELP = "samples the judge decides in one request, 1-32 (default 1, one per sample as in the paper)"
 SANDBOX_ENV_HELP = ("environment variables the sandboxed Python functions may read (names; space- or comma-separated). "
                     "Workers otherwise see only PATH, locale and TZ, with a private HOME")
 
@@ -56,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--api-base", help="base URL of an OpenAI-compatible endpoint (vLLM, Ollama, ...)")
     gen.add_argument("--judge-model", help="semantic judge model (default: the generator model)")
     gen.add_argument("--judge-api-base", help="base URL for the judge (default: --api-base)")
+    gen.add_argument("--judge-batch", type=_judge_batch, default=1, metavar="K", help=JUDGE_BATCH_HELP)
     gen.add_argument("--styles", nargs="+", default=[s.value for s in Style],
                      help="query styles: simple multiple parallel parallel_multiple (default: all)")
     gen.add_argument("--seed", type=int, default=0)
@@ -99,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--sandbox-env", nargs="+", default=[], metavar="NAME", help=SANDBOX_ENV_HELP)
     ver.add_argument("--judge-model", help="semantic judge (litellm style), or 'none' for the deterministic rules only")
     ver.add_argument("--judge-api-base", help="base URL of the judge's endpoint")
+    ver.add_argument("--judge-batch", type=_judge_batch, default=1, metavar="K", help=JUDGE_BATCH_HELP)
     ver.add_argument("--out", default="verdicts.jsonl", help="verdicts, one JSON object per row (default verdicts.jsonl)")
-    ver.add_argument("--batch-size", type=int, default=500)
+    ver.add_argument("--batch-size", type=int, default=2000, help="rows per chunk task (default 2000)")
     ver.add_argument("--concurrency", type=int, default=8)
     ver.add_argument("--timeout", type=float, default=None, help="judge request timeout in seconds "
                      f"(default {HOSTED_TIMEOUT_S:.0f}; {LOCAL_TIMEOUT_S:.0f} for a server on this machine)")
@@ -125,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     blk_sub = blk.add_subparsers(dest="blocks_command", required=True)
     blk_sub.add_parser("register", help="register apigen's block types with the Prefect server")
 
+    srv = sub.add_parser("server", help="a Prefect server in the background that later runs reuse (starts in seconds)")
+    srv_sub = srv.add_subparsers(dest="server_command", required=True)
+    start = srv_sub.add_parser("start", help="start it (no-op if it is up); runs with the same PREFECT_HOME use it")
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, help="port (default: a free one, recorded under PREFECT_HOME)")
+    start.add_argument("--no-ui", action="store_true", help="serve the API only, not Prefect's web UI")
+    srv_sub.add_parser("status", help="print its address; exit code 1 if none is running")
+    srv_sub.add_parser("stop", help="stop it")
+
     sim = sub.add_parser("sim-llm", help="serve the simulated OpenAI-compatible LLM endpoint")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8001)
@@ -134,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--delay-s", type=_non_negative_float, default=30.0, help="length of an injected delay")
     sim.add_argument("--error-kinds", default="429,500,hang", help="which errors to inject: any of 429,500,hang")
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--capacity", type=int, help="answer 429 to a request arriving while this many are in flight")
+    sim.add_argument("--storm", metavar="START:END[:CAPACITY]", help="a 429 storm from START to END seconds after the "
+                     "first request: 429 beyond CAPACITY requests in flight (default 0: every request); see GET /log")
     return parser
 
 
@@ -185,8 +207,10 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    _start_api()
     from flows.registry_check import registry_check
 
+    _api_ready()
     summary = registry_check(out=args.out, execution=ExecutionSettings(
         registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block,
         sandbox_env=_sandbox_env(args)))
@@ -249,6 +273,8 @@ def preflight_endpoints(*named: tuple[str, Any]) -> None:
     for role, config in named:
         if config is None or config.simulated:
             continue
+        if config.block:
+            _api_ready()  # the block is loaded from the Prefect API
         endpoint = config.endpoint()
         if (endpoint.model, endpoint.api_base) in seen:
             continue
@@ -270,10 +296,11 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
                               timeout_s=args.timeout or default_timeout(api_base), rpm=args.rpm, simulated=simulated,
                               structured=args.structured)
         judge_block = None if simulated else (args.judge_block or (block if not args.judge_model else None))
-        judge = generator if simulated else LLMConfig(
+        judge = generator.model_copy(update={"judge_batch": args.judge_batch}) if simulated else LLMConfig(
             model=None if judge_block else (args.judge_model or model), block=judge_block,
             api_base=args.judge_api_base or api_base, concurrency=args.concurrency,
             timeout_s=args.timeout or default_timeout(args.judge_api_base or api_base), rpm=args.rpm, temperature=0.0,
+            judge_batch=args.judge_batch,
             structured=args.structured)
         return RunConfig(n=args.n, generator=generator, judge=judge, styles=args.styles, seed=args.seed,
                          out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
@@ -354,9 +381,12 @@ def _run_local(args: argparse.Namespace) -> int:
 def _run(config: Any, verbose: bool) -> int:
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    _start_api()
     from apigen.cli_view import print_summary, progress_bars
     from flows.generate_dataset import generate_dataset
 
+    _prewarm_litellm()
+    _api_ready()
     with progress_bars(config.n):
         summary = generate_dataset(config)
     print_summary(summary, summary.get("output", config.out))
@@ -388,16 +418,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise UsageError("the semantic stage needs a judge: pass --judge-model M (litellm style), or "
                              "--judge-model none to run only the deterministic grounding rules")
         if judge_model.lower() != "none":
-            judge = LLMConfig(model=judge_model, api_base=args.judge_api_base, temperature=0.0,
+            judge = LLMConfig(model=judge_model, api_base=args.judge_api_base, temperature=0.0, judge_batch=args.judge_batch,
                               concurrency=args.concurrency,
                               timeout_s=args.timeout or default_timeout(args.judge_api_base))
             preflight_endpoints(("judge", judge))
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    _start_api()
     from apigen.cli_view import print_verify_summary
     from apigen.dataset_io import InputError
     from flows.verify_dataset import verify_dataset
 
+    if judge is not None:
+        _prewarm_litellm()
+    _api_ready()
     execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions)),
                                   sandbox_env=_sandbox_env(args))
     from apigen.output_lock import OutputLock, OutputLocked
@@ -413,24 +447,62 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_blocks(args: argparse.Namespace) -> int:
+    _start_api()
     from blocks.credentials import ApiCredentials
     from blocks.llm import LLMEndpoint
     from blocks.store import DatasetStore
 
+    _api_ready()
     for block in (LLMEndpoint, ApiCredentials, DatasetStore):
         block.register_type_and_schema()
         print(f"registered block type {block.get_block_type_slug()}")
+    from blocks.llm import register_saved_endpoint_limits
+
+    for name in register_saved_endpoint_limits():  # cluster-wide limits of each saved LLMEndpoint
+        print(f"global concurrency limit {name}")
+    return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from apigen import local_server
+
+    home = local_server.prefect_home()
+    if args.server_command == "stop":
+        stopped = local_server.stop_background(home)
+        print(f"stopped the Prefect server at {stopped.ui_url} (pid {stopped.pid})" if stopped
+              else f"no apigen Prefect server was running for PREFECT_HOME={home}")
+        return 0
+    if args.server_command == "status":
+        info = local_server.running(home)
+        if info is None:
+            print(f"no apigen Prefect server is running for PREFECT_HOME={home}")
+            return 1
+        print(f"running: API {info.api_url}, UI {info.ui_url}, pid {info.pid}, PREFECT_HOME={home}")
+        return 0
+    try:
+        info, started = local_server.start_background(home, host=args.host, port=args.port, ui=not args.no_ui)
+    except local_server.ServerError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{'started' if started else 'already running'}: API {info.api_url}, UI {info.ui_url}, pid {info.pid}; "
+          f"apigen runs with PREFECT_HOME={home} use it until `apigen server stop`")
+    if configured := local_server.configured_api_url():
+        print(f"note: PREFECT_API_URL is configured ({configured}); runs use that server instead", file=sys.stderr)
     return 0
 
 
 def cmd_sim_llm(args: argparse.Namespace) -> int:
-    from apigen.sim.server import SimConfig, SimServer
+    from apigen.sim.server import SimConfig, SimServer, Storm
 
     kinds = tuple(k.strip() for k in args.error_kinds.split(",") if k.strip())
     if not kinds or set(kinds) - {"429", "500", "hang"}:
         raise UsageError(f"--error-kinds takes 429, 500 and/or hang, got {args.error_kinds!r}")
+    try:
+        storm = Storm.parse(args.storm) if args.storm else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     server = SimServer(SimConfig(seed=args.seed, latency_ms=args.latency_ms, error_rate=args.error_rate,
-                                 flaw_rate=args.flaw_rate, delay_s=args.delay_s, error_kinds=kinds),
+                                 flaw_rate=args.flaw_rate, delay_s=args.delay_s, error_kinds=kinds,
+                                 capacity=args.capacity, storm=storm),
                        host=args.host, port=args.port)
     print(f"simulated LLM serving on http://{args.host}:{server.port}/v1 (stats at /stats)", flush=True)
     try:
@@ -440,6 +512,42 @@ def cmd_sim_llm(args: argparse.Namespace) -> int:
     finally:
         server.httpd.server_close()
     return 0
+
+
+_run_api: Any = None  # this run's Prefect API (apigen.local_server.RunApi), chosen in main()
+
+
+def _start_api() -> None:
+    """Choose the run's Prefect API (apigen.local_server.RunApi); a temporary server starts now, so it
+    starts while the run imports and prepares. Called once the command line is known to be valid (a
+    usage error starts nothing) and before Prefect is imported."""
+    global _run_api
+    if _run_api is None:
+        from apigen.local_server import RunApi
+
+        _run_api = RunApi()
+        if _run_api.source == "apigen server":
+            print(f"Prefect: apigen's server at {_run_api.url.removesuffix('/api')} (`apigen server stop` ends it)",
+                  file=sys.stderr)
+
+
+def _api_ready() -> None:
+    """Wait for the run's Prefect API (a temporary server may still be starting): call before the
+    first thing that talks to Prefect (a flow, a block load)."""
+    _start_api()
+    _run_api.ready()
+
+
+def _prewarm_litellm() -> None:
+    """Import litellm (~4 s) on a background thread while the Prefect server starts; the first LLM
+    request would otherwise pay for it. Started once the flow modules are imported, so it overlaps
+    the wait for the server rather than competing with the CLI's own imports."""
+    def load() -> None:
+        try:
+            import litellm  # noqa: F401
+        except Exception:  # the real request reports any problem with litellm
+            pass
+    threading.Thread(target=load, name="apigen-prewarm-litellm", daemon=True).start()
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -452,6 +560,15 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Called without ``argv`` (the ``apigen`` script, ``python -m apigen.cli``) it is
+    the process's entry point and ends the process itself (see ``_exit_without_teardown``)."""
+    code = _main(argv)
+    if argv is None and not os.environ.get("APIGEN_FULL_TEARDOWN"):  # that variable: the normal shutdown
+        _exit_without_teardown(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from apigen.llm import reset_interrupt
     from apigen.redaction import install_log_redaction, redact
@@ -467,12 +584,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Without PREFECT_API_URL, Prefect starts a temporary server; on small machines that takes longer
     # than its 20-second default, and the run would fail before it began.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    if args.command in ("generate", "verify", "registry"):
+    if args.command in ("generate", "verify", "registry", "blocks"):
         from apigen import orphan_reaper
 
         orphan_reaper.start_once()  # stops Prefect's temporary server and llama.cpp even after a kill -9
+    global _run_api
     handlers = {"generate": cmd_generate, "verify": cmd_verify, "registry": cmd_registry, "blocks": cmd_blocks,
-                "sim-llm": cmd_sim_llm}
+                "sim-llm": cmd_sim_llm, "server": cmd_server}
     try:
         return handlers[args.command](args)
     except UsageError as exc:
@@ -491,6 +609,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"apigen {args.command}: the run failed: {type(exc).__name__}: {redact(str(exc))}\n"
               "(nothing half-written is left looking complete; run again with -v for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if _run_api is not None:
+            _run_api.close()  # stops a temporary server; the environment is as before
+            _run_api = None
+
+
+def _exit_without_teardown(code: int) -> None:
+    """End the process the way the interpreter would, minus its final teardown: a full garbage
+    collection of every module's objects (Prefect, pyarrow, litellm), 1-3 s that changes nothing on
+    disk. Non-daemon threads are joined and atexit handlers run (Prefect's log and event flushes,
+    temporary files, the logging shutdown) exactly as in a normal exit."""
+    import atexit
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ class LLMConfig(BaseModel):
     max_attempts: int = Field(6, ge=1, le=20)
     structured: Literal["auto", "json_schema", "json", "off"] = "auto"  # constrained JSON replies
     simulated: bool = False
+    # Limits shared by every process through Prefect global concurrency limits; None: only in a Dask worker.
+    cluster_limit: bool | None = None
+    judge_batch: int = Field(1, ge=1, le=32)  # as a judge: samples judged in one request (1, as in the paper)
 
     @model_validator(mode="after")
     def _model_or_block(self) -> "LLMConfig":
@@ -51,7 +54,18 @@ class LLMConfig(BaseModel):
 
     def identity(self) -> str:
         """What determines the replies (cache key part): not concurrency, timeouts or retry budgets."""
-        return f"{self.label}|{self.api_base}|{self.temperature}|{self.max_tokens}|{self.structured}|{self.simulated}"
+        base = f"{self.label}|{self.api_base}|{self.temperature}|{self.max_tokens}|{self.structured}|{self.simulated}"
+        if self.judge_batch == 1:  # the single judge prompt's version is in prompt_version(); keys of k=1 unchanged
+            return base
+        from prompts import load_template
+
+        versions = ",".join(load_template(n).version for n in ("judge_batch", "judge_batch_sample"))
+        return f"{base}|judge_batch={self.judge_batch}:{versions}"
+
+    def _cluster_limit(self) -> bool:
+        from apigen.global_limits import in_dask_worker
+
+        return self.cluster_limit if self.cluster_limit is not None else in_dask_worker()
 
     def endpoint(self) -> Endpoint:
         """The callable endpoint; the key is read here, at call time, never carried in parameters."""
@@ -62,12 +76,12 @@ class LLMConfig(BaseModel):
             return Endpoint(model=block.model, api_base=block.api_base, api_key=block.api_key,
                             temperature=block.temperature, max_tokens=block.max_tokens, timeout_s=block.timeout_s,
                             concurrency=block.concurrency, rpm=block.rpm, max_attempts=self.max_attempts,
-                            structured=self.structured)
+                            structured=self.structured, cluster_limit=self._cluster_limit())
         key = SIMULATED_KEY if self.simulated else os.environ.get(API_KEY_ENV)
         return Endpoint(model=self.model, api_base=self.api_base, api_key=SecretStr(key) if key else None,
                         temperature=self.temperature, max_tokens=self.max_tokens, timeout_s=self.timeout_s,
                         concurrency=self.concurrency, rpm=self.rpm, max_attempts=self.max_attempts,
-                        structured=self.structured)
+                        structured=self.structured, cluster_limit=self._cluster_limit())
 
 
 class ExecutionSettings(BaseModel):

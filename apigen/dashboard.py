@@ -6,7 +6,7 @@ Pure functions; the artifacts and events are created at the flow's edge (``flows
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from apigen.models import STAGES, Sample
 
@@ -42,8 +42,31 @@ def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+class FailureExamples:
+    """The first rejected sample for each (stage, code), from samples seen a batch at a time: what
+    ``failure_markdown`` needs, without keeping every sample of a run (at most ``limit`` kept)."""
+
+    def __init__(self, limit: int = 200):
+        self.limit = limit
+        self._first: dict[tuple[str, str], Sample] = {}
+
+    def add(self, samples: Iterable[Sample]) -> None:
+        for s in samples:
+            stage = s.rejected_at
+            if stage is None or len(self._first) >= self.limit:
+                continue
+            for code in s.verdicts[stage].codes:
+                if len(self._first) < self.limit:
+                    self._first.setdefault((stage, code), s)
+
+    @property
+    def samples(self) -> list[Sample]:
+        return list({id(s): s for s in self._first.values()}.values())
+
+
 def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: int = 10) -> str:
-    """The most frequent failure codes, each with one example sample and its message."""
+    """The most frequent failure codes, each with one example sample and its message (``samples``: all
+    of the run's, or ``FailureExamples.samples``)."""
     counts: list[tuple[str, str, int]] = sorted(
         ((stage, code, n) for stage in STAGES for code, n in summary["stages"][stage]["errors"].items()),
         key=lambda item: -item[2])[:top]

@@ -21,13 +21,13 @@ import decimal
 import functools
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import ValidationError
 
 from api_registry.spec import SpecError, ToolSpec
-from apigen.batch import BatchResult
 from apigen.models import Finding, Sample, StageResult
 from apigen.quoting import QUOTE_CHARS, clip
 from apigen.safe_json import CODE as JSON_INVALID
@@ -45,6 +45,9 @@ class _Unreadable:
 
     def __init__(self, message: str):
         self.message = message
+
+    def __repr__(self) -> str:  # stable: chunk cache keys hold it
+        return f"_Unreadable({self.message!r})"
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[dict[str, int], Any]]:
@@ -76,16 +79,30 @@ def _starts_with_bracket(path: Path) -> bool:
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[dict[str, int], Any]]:
     """One row per line, each decoded from its own bytes (one bad byte spoils one line)."""
+    for where, line in _jsonl_lines(path):
+        yield where, decode_row(where, line)
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[dict[str, int], bytes]]:
+    """The non-blank lines of a JSON Lines file, undecoded, each with its line number."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if number == 1:
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
-            try:
-                yield {"line": number}, loads_strict(line)
-            except UntrustedJSONError as exc:
-                yield {"line": number}, _Unreadable(f"line {number} is not valid JSON: {exc.reason}")
+            yield {"line": number}, line
+
+
+def decode_row(where: dict[str, int], row: Any) -> Any:
+    """A row as ``read_rows`` gives it: undecoded bytes (a JSON Lines line) decoded strictly, or
+    ``_Unreadable`` naming the line; a row that is already decoded as it is."""
+    if not isinstance(row, bytes):
+        return row
+    try:
+        return loads_strict(row)
+    except UntrustedJSONError as exc:
+        return _Unreadable(f"line {where['line']} is not valid JSON: {exc.reason}")
 
 
 def _json_list_rows(data: bytes) -> Iterator[tuple[dict[str, int], Any]]:
@@ -264,14 +281,39 @@ def read_samples(path: str | Path) -> list[Sample]:
     return [row_to_sample(where, row, source) for where, row in read_rows(path)]
 
 
-def iter_batches(path: str | Path, batch_size: int) -> Iterator[BatchResult]:
-    """The file's samples in batches of ``batch_size``, read as they are asked for: a caller that keeps
-    only the batches in flight holds a bounded number of rows, whatever the file's size."""
-    source, batch, index = Path(path).name, [], 0
-    for where, row in read_rows(path):
-        batch.append(row_to_sample(where, row, source))
-        if len(batch) == batch_size:
-            yield BatchResult(index=index, samples=tuple(batch))
-            batch, index = [], index + 1
-    if batch:
-        yield BatchResult(index=index, samples=tuple(batch))
+def iter_raw_chunks(path: str | Path, size: int) -> Iterator[RawChunk]:
+    """The file's rows in chunks of ``size``, read as they are asked for, left undecoded where they can
+    be (JSON Lines: a line's bytes), so decoding and checking happen wherever the chunk is checked."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = _guarded(path, _jsonl_lines(path))
+    else:
+        rows = read_rows(path)  # a JSON list or Parquet file: rows decoded here
+    chunk, index = [], 0
+    for where, row in rows:
+        chunk.append((where, row))
+        if len(chunk) == size:
+            yield RawChunk(index=index, source=path.name, rows=tuple(chunk))
+            chunk, index = [], index + 1
+    if chunk:
+        yield RawChunk(index=index, source=path.name, rows=tuple(chunk))
+
+
+def _guarded(path: Path, rows: Iterator[Any]) -> Iterator[Any]:
+    """``rows`` with a file that cannot be read reported as ``read_rows`` reports it."""
+    try:
+        yield from rows
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+@dataclass(frozen=True)
+class RawChunk:
+    """Consecutive rows of one input file, as read (see ``iter_raw_chunks``); ``samples()`` decodes them."""
+
+    index: int
+    source: str  # the file's name, as verdict messages quote it
+    rows: tuple[tuple[dict[str, int], Any], ...]
+
+    def samples(self) -> list[Sample]:
+        return [row_to_sample(where, decode_row(where, row), self.source) for where, row in self.rows]

@@ -1,10 +1,12 @@
 """Write a run's samples as Parquet: verified rows in xlam's layout, rejected rows with their reasons.
 
 Layout: ``<out>/verified/part-*.parquet``, ``<out>/rejected/part-*.parquet`` and ``<out>/summary.json``;
-a dataset is complete iff its ``summary.json`` exists. A local ``<out>`` is written into a staging
-directory beside it and swapped into place at the end (parts named ``part-00000.parquet``); an fsspec
-URL (``s3://bucket/prefix``) is written by the completion-marker protocol of ``apigen.storage``. Either
-way an interrupted export never leaves a dataset that looks complete.
+a dataset is complete iff its ``summary.json`` exists. ``DatasetWriter`` takes the samples a batch at a
+time and writes each batch's rows as their own parts at once (``part-00000.parquet``, ``part-00001``,
+... in the order batches are added; ids run on across parts), so a run never holds its whole dataset.
+A local ``<out>`` is written into a staging directory beside it and swapped into place at the end; an
+fsspec URL (``s3://bucket/prefix``) is written by the completion-marker protocol of ``apigen.storage``.
+Either way an interrupted run never leaves a dataset that looks complete.
 
 The local swap is two renames: ``<out>`` -> ``.<out>.old-<token>``, then staging -> ``<out>``. A crash
 between them leaves no ``<out>``, and the previous dataset under its ``.old-`` name; the next run,
@@ -64,12 +66,14 @@ def order_key(sample: Sample) -> tuple[int, int]:
     return sample.provenance.request_index, sample.provenance.pair_index
 
 
-def build_tables(samples: Sequence[Sample]) -> tuple[pa.Table, pa.Table]:
+def build_tables(samples: Sequence[Sample], first_ids: tuple[int, int] = (0, 0)) -> tuple[pa.Table, pa.Table]:
+    """The verified and rejected tables of ``samples``, in request order; ids count on from ``first_ids``."""
     ordered = sorted(samples, key=order_key)
     verified = [s for s in ordered if final_status(s) == "verified"]
     rejected = [s for s in ordered if final_status(s) != "verified"]
-    return (pa.Table.from_pylist([_row(s, i) for i, s in enumerate(verified)], schema=VERIFIED_SCHEMA),
-            pa.Table.from_pylist([_rejected_row(s, i) for i, s in enumerate(rejected)], schema=REJECTED_SCHEMA))
+    return (pa.Table.from_pylist([_row(s, i) for i, s in enumerate(verified, first_ids[0])], schema=VERIFIED_SCHEMA),
+            pa.Table.from_pylist([_rejected_row(s, i) for i, s in enumerate(rejected, first_ids[1])],
+                                 schema=REJECTED_SCHEMA))
 
 
 def _summary_text(summary: dict[str, Any]) -> str:
@@ -82,30 +86,85 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def write_dataset(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path,
-                  storage_options: dict[str, Any] | None = None) -> Path | str:
-    """Write ``out``, a local path (staging directory, then swap) or an fsspec URL (completion marker).
+FOLDERS = ("verified", "rejected")
+
+
+class DatasetWriter:
+    """Write ``out`` batch by batch: a local path (staging directory, then swap) or an fsspec URL
+    (completion marker). ``add`` writes a batch's rows as new parts; ``finish`` writes summary.json and
+    makes the dataset complete; ``abort`` (or leaving a ``with`` block by an exception) drops what was
+    written, leaving the previous dataset as it was (locally) or incomplete (URL; see ``apigen.storage``).
 
     ``storage_options`` go to fsspec for URLs (credentials, endpoint); without them the filesystem's
     own defaults apply (for s3fs: the usual AWS credential chain).
     """
-    verified, rejected = build_tables(samples)
-    if storage.is_url(out):
-        parts = {"verified": _parquet_bytes(verified), "rejected": _parquet_bytes(rejected)}
-        return storage.write_marked(str(out), parts, _summary_text(summary).encode(), storage_options)
-    out = Path(str(out).removeprefix("file://")).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
-    try:
-        (staging / "verified").mkdir(parents=True)
-        (staging / "rejected").mkdir()
-        pq.write_table(verified, staging / "verified" / "part-00000.parquet")
-        pq.write_table(rejected, staging / "rejected" / "part-00000.parquet")
-        (staging / "summary.json").write_text(_summary_text(summary))
-        _swap_in(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out
+
+    def __init__(self, out: str | Path, storage_options: dict[str, Any] | None = None):
+        self.rows = {"verified": 0, "rejected": 0}
+        self.parts = {"verified": 0, "rejected": 0}
+        self._remote = None
+        self._staging = None
+        if storage.is_url(out):
+            self.out: Path | str = str(out)
+            self._remote = storage.MarkedWriter(str(out), FOLDERS, storage_options)
+            return
+        self.out = Path(str(out).removeprefix("file://")).resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.out.parent / f".{self.out.name}.staging-{uuid.uuid4().hex[:8]}"
+        for folder in FOLDERS:
+            (staging / folder).mkdir(parents=True)
+        self._staging = staging
+
+    def __enter__(self) -> "DatasetWriter":
+        return self
+
+    def __exit__(self, kind, *rest) -> None:
+        if kind is not None:
+            self.abort()
+
+    def add(self, samples: Sequence[Sample]) -> None:
+        """Write one batch's rows; rows of later calls follow (ids continue)."""
+        verified, rejected = build_tables(samples, (self.rows["verified"], self.rows["rejected"]))
+        for folder, table in (("verified", verified), ("rejected", rejected)):
+            if table.num_rows:
+                self._write(folder, table)
+                self.rows[folder] += table.num_rows
+
+    def _write(self, folder: str, table: pa.Table) -> None:
+        if self._remote is not None:
+            self._remote.put(folder, _parquet_bytes(table))
+        else:
+            pq.write_table(table, self._staging / folder / f"part-{self.parts[folder]:05d}.parquet")
+        self.parts[folder] += 1
+
+    def finish(self, summary: dict[str, Any]) -> Path | str:
+        """Write summary.json and make the dataset complete (an empty folder gets an empty part: the
+        schema is always readable)."""
+        empty = {"verified": VERIFIED_SCHEMA, "rejected": REJECTED_SCHEMA}
+        for folder in FOLDERS:
+            if not self.parts[folder]:
+                self._write(folder, empty[folder].empty_table())
+        if self._remote is not None:
+            return self._remote.finish(_summary_text(summary).encode())
+        try:
+            (self._staging / "summary.json").write_text(_summary_text(summary))
+            _swap_in(self._staging, self.out)
+        finally:
+            self.abort()
+        return self.out
+
+    def abort(self) -> None:
+        """Remove the local staging directory (a URL keeps its parts without a marker: incomplete)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def write_dataset(samples: Sequence[Sample], summary: dict[str, Any], out: str | Path,
+                  storage_options: dict[str, Any] | None = None) -> Path | str:
+    """Write ``samples`` as one batch and complete ``out`` (see ``DatasetWriter``)."""
+    with DatasetWriter(out, storage_options) as writer:
+        writer.add(samples)
+        return writer.finish(summary)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

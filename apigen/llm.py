@@ -3,9 +3,13 @@
 Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff
 and full jitter; permanent ones (bad request, refused or missing key, unknown model, context too long)
 fail at once with their real cause (see ``llm_errors``). A timed-out request is retried with a longer
-limit, never with the same too-short one. A per-endpoint semaphore bounds concurrency across every
-batch of the process: all calls run on one background event loop, so one semaphore really is shared.
-litellm is imported on first use (it costs seconds and ~170 MiB).
+limit, never with the same too-short one. A per-endpoint adaptive limit (``adaptive_limit``: AIMD, with
+``concurrency`` as its ceiling) bounds concurrency across every batch of the process: all calls run on
+one background event loop, so one limiter really is shared; it halves on 429/overload and grows back
+on success streaks. Where processes share an endpoint (Dask workers, or ``cluster_limit``), a Prefect
+global concurrency limit makes ``concurrency`` and ``rpm`` cluster-wide (``global_limits``).
+litellm is imported on first use (it costs seconds and ~170 MiB), and run lean: with no litellm
+callback configured, its per-call success logging and cost calculation are skipped (nothing reads them).
 
 Structured output: a request may carry a ``response_format`` (JSON schema or JSON mode). A server
 that rejects the format gets the next weaker one (schema -> JSON mode -> none), once, logged, and the
@@ -19,6 +23,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -32,6 +37,8 @@ from typing import Any, Coroutine, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from apigen import redaction
+from apigen.adaptive_limit import OVERLOAD_STATUSES, AdaptiveLimiter, AimdController, Change
+from apigen.global_limits import endpoint_label
 from apigen.llm_errors import Failure, classify
 
 log = logging.getLogger("apigen.llm")
@@ -61,8 +68,10 @@ class Endpoint(BaseModel):
     temperature: float = 0.7
     max_tokens: int = 4096
     timeout_s: float = 60.0
-    concurrency: int = 8
+    concurrency: int = 8      # the ceiling of the adaptive limit
+    min_concurrency: int = 1  # its floor; equal to ``concurrency``, the limit is fixed
     rpm: int | None = None  # requests per minute, shared by every batch of the process
+    cluster_limit: bool = False  # concurrency and rpm shared by every process, through Prefect gcl
     max_attempts: int = 6
     backoff_s: float = 0.5
     backoff_cap_s: float = 20.0
@@ -77,7 +86,8 @@ class Endpoint(BaseModel):
 
     @property
     def limit_key(self) -> str:
-        return f"{self.model}@{self.api_base or 'default'}"
+        """Names the endpoint in limits and logs: no scheme, user, password or query (they may hold a key)."""
+        return endpoint_label(self.model, self.api_base)
 
     def key_to_send(self) -> str | None:
         """The configured key; for a self-hosted endpoint without one, a placeholder; else None (the
@@ -137,11 +147,67 @@ class CallStats:
         return {"requests": self.requests, "retries": self.retries, "failures": dict(self.failures)}
 
 
+_LEAN: dict[str, Any] = {}
+
+
 def _litellm():
     import litellm  # lazy: see module docstring
 
-    litellm.suppress_debug_info = True  # no "Give Feedback" banners on every failed call
+    if not _LEAN:
+        litellm.suppress_debug_info = True  # no "Give Feedback" banners on every failed call
+        _skip_unused_cost_calculation(litellm)
+        threading.Thread(target=_import_failure_path, name="apigen-litellm-warm", daemon=True).start()
     return litellm
+
+
+def _import_failure_path() -> None:
+    """litellm imports FastAPI (~110 modules) the first time it maps an exception, on the event loop
+    every request shares: the first 429 of a run stalled all requests for 0.3-1.5 s. Import it
+    beforehand, off the loop."""
+    try:
+        import fastapi  # noqa: F401
+        import litellm.proxy.guardrails.exception_utils  # noqa: F401
+    except Exception:  # an optional dependency missing: litellm copes, so do we
+        pass
+
+
+def _litellm_callbacks(litellm) -> bool:
+    """Whether anything consumes litellm's logging (callbacks the user configured, e.g. Langfuse)."""
+    return any(getattr(litellm, name, None) for name in (
+        "callbacks", "success_callback", "failure_callback", "input_callback", "service_callback",
+        "_async_success_callback", "_async_failure_callback", "_async_input_callback"))
+
+
+def _skip_unused_cost_calculation(litellm) -> None:
+    """litellm prices every response (model-info lookups, ~25% of its per-call CPU) for logging
+    callbacks and hidden params; apigen reads neither. Skip it while no callback is configured."""
+    try:
+        from litellm.litellm_core_utils.litellm_logging import Logging
+    except ImportError:  # another litellm layout: nothing to skip
+        Logging = None
+    original = getattr(Logging, "response_cost_calculator", None)
+    if original is None:
+        _LEAN["cost"] = False
+        return
+
+    def response_cost_calculator(self, *args: Any, **kwargs: Any):
+        return original(self, *args, **kwargs) if _litellm_callbacks(litellm) else None
+
+    Logging.response_cost_calculator = response_cost_calculator
+    _LEAN["cost"] = True
+
+
+def _without_success_logging(litellm):
+    """Mark the call as litellm-internal while no callback is configured: litellm then schedules no
+    success-logging task per call (a standard logging payload nobody reads). A context variable, so it
+    holds for this request's task only. Returns the token to reset, or None."""
+    if _litellm_callbacks(litellm):
+        return None
+    try:
+        from litellm._internal_context import is_internal_call
+    except ImportError:
+        return None
+    return is_internal_call, is_internal_call.set(True)
 
 
 def _tool_calls(message: Any) -> tuple[dict, ...]:
@@ -163,10 +229,16 @@ async def _acompletion(endpoint: Endpoint, messages: list[dict[str, str]], timeo
     if seed is not None:
         extra["seed"] = seed
     redaction.register_provider_key(endpoint.model)  # the key litellm itself reads, e.g. OPENAI_API_KEY
-    response = await _litellm().acompletion(
-        model=endpoint.model, messages=messages, api_base=endpoint.api_base, api_key=endpoint.key_to_send(),
-        temperature=endpoint.temperature, max_tokens=endpoint.max_tokens, timeout=timeout_s, num_retries=0,
-        drop_params=True, **extra)
+    litellm = _litellm()
+    lean = _without_success_logging(litellm)
+    try:
+        response = await litellm.acompletion(
+            model=endpoint.model, messages=messages, api_base=endpoint.api_base, api_key=endpoint.key_to_send(),
+            temperature=endpoint.temperature, max_tokens=endpoint.max_tokens, timeout=timeout_s, num_retries=0,
+            drop_params=True, **extra)
+    finally:
+        if lean is not None:
+            lean[0].reset(lean[1])
     choice = response.choices[0]
     message = choice.message
     reasoning = getattr(message, "reasoning_content", None)
@@ -189,8 +261,9 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
     """The model's reply; retries transient failures, raises LLMError when out of attempts."""
     stats = stats if stats is not None else CallStats()
     runtime = _runtime()
-    semaphore = runtime.semaphore(endpoint.limit_key, endpoint.concurrency)
-    pacer = runtime.pacer(endpoint.limit_key, endpoint.rpm) if endpoint.rpm else None
+    limiter = runtime.limiter(endpoint.limit_key, endpoint.concurrency, endpoint.min_concurrency)
+    cluster = await _cluster_limits(runtime, endpoint) if endpoint.cluster_limit else None
+    pacer = runtime.pacer(endpoint.limit_key, endpoint.rpm) if endpoint.rpm and cluster is None else None
     timeout_s = endpoint.timeout_s
     attempt = 0
     while True:
@@ -198,17 +271,23 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
             raise asyncio.CancelledError("the run was interrupted")
         attempt += 1
         response_format = runtime.supported_format(endpoint.limit_key, response_format)
-        async with semaphore:
+        async with limiter.slot() as slot:
             if pacer is not None:
                 await pacer.wait()
-            stats.requests += 1
             try:
-                return await _acompletion(endpoint, messages, timeout_s, response_format, seed)
+                async with _cluster_slot(cluster):
+                    stats.requests += 1
+                    started = time.monotonic()
+                    reply = await _acompletion(endpoint, messages, timeout_s, response_format, seed)
+                slot.succeeded(time.monotonic() - started)
+                return reply
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # classified below; nothing is swallowed silently
                 error, failure = exc, classify(exc)
                 stats.failures[_label(failure)] += 1
+                if is_overload(failure):
+                    slot.overloaded(_label(failure))
         if failure.kind == "response_format_unsupported" and response_format is not None:
             weaker = weaker_format(response_format)
             runtime.reject_format(endpoint.limit_key, response_format, weaker)
@@ -227,6 +306,35 @@ async def complete_reply(endpoint: Endpoint, messages: list[dict[str, str]], sta
         log.debug("LLM call to %s failed (%s), retry %d/%d in %.2fs", endpoint.limit_key, failure.kind,
                   attempt, endpoint.max_attempts - 1, delay)
         await asyncio.sleep(delay)
+
+
+async def _cluster_limits(runtime: "_Runtime", endpoint: Endpoint) -> tuple[str, ...]:
+    try:
+        return await runtime.cluster_limits(endpoint)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the Prefect server is needed for cluster-wide limits
+        raise LLMError(f"cluster-wide limit for {endpoint.limit_key} unavailable: {type(exc).__name__}: {exc}",
+                       transient=True, kind="unreachable") from exc
+
+
+def is_overload(failure: Failure) -> bool:
+    """Whether a failure says the endpoint has more than it can take: the adaptive limit backs off."""
+    return failure.kind in ("rate_limited", "timeout") or failure.status in OVERLOAD_STATUSES
+
+
+@contextlib.asynccontextmanager
+async def _cluster_slot(cluster: tuple[str, ...] | None):
+    """One slot of the endpoint's global concurrency limit (and one of its rate limit), if it has one."""
+    if cluster is None:
+        yield
+        return
+    from blocks.llm import global_rate, global_slot
+
+    if len(cluster) > 1:
+        await global_rate(cluster[1])
+    async with global_slot(cluster[0]):
+        yield
 
 
 def _label(failure: Failure) -> str:
@@ -264,17 +372,36 @@ class _Runtime:
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._limiters: dict[str, AdaptiveLimiter] = {}
+        self._cluster: dict[str, "asyncio.Task[tuple[str, ...]]"] = {}
         self._pacers: dict[tuple[str, int], Pacer] = {}
         self._rejected_formats: dict[str, set[str]] = {}
         self.interrupted = False
         self.cancelled = 0
         threading.Thread(target=self.loop.run_forever, name="apigen-llm-loop", daemon=True).start()
 
-    def semaphore(self, key: str, size: int) -> asyncio.Semaphore:
-        if key not in self._semaphores:
-            self._semaphores[key] = asyncio.Semaphore(size)
-        return self._semaphores[key]
+    def limiter(self, key: str, ceiling: int, floor: int = 1) -> AdaptiveLimiter:
+        """The endpoint's adaptive limit, shared by every batch of the process; the first ceiling wins."""
+        if key not in self._limiters:
+            controller = AimdController(ceiling, floor=max(1, min(floor, ceiling)))
+            self._limiters[key] = AdaptiveLimiter(controller, _log_change(key))
+        return self._limiters[key]
+
+    async def cluster_limits(self, endpoint: Endpoint) -> tuple[str, ...]:
+        """The names of the endpoint's global limits, created or updated once per process."""
+        key = f"{endpoint.limit_key}|{endpoint.concurrency}|{endpoint.rpm}"
+        if key not in self._cluster:
+            from blocks.llm import ensure_global_limits
+
+            self._cluster[key] = asyncio.ensure_future(ensure_global_limits(
+                endpoint.model, endpoint.api_base, endpoint.concurrency, endpoint.rpm))
+        try:
+            return tuple(await asyncio.shield(self._cluster[key]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._cluster.pop(key, None)  # the next request tries again
+            raise
 
     def pacer(self, key: str, rpm: int) -> Pacer:
         if (key, rpm) not in self._pacers:
@@ -316,6 +443,14 @@ class _Runtime:
 
 async def _call(fn):
     return fn()
+
+
+def _log_change(key: str):
+    """One log line per move of an endpoint's limit, never one per request."""
+    def log_change(change: Change) -> None:
+        level = logging.WARNING if change.new < change.old else logging.INFO
+        log.log(level, "%s: concurrency limit %d -> %d (%s)", key, change.old, change.new, change.reason)
+    return log_change
 
 
 _RUNTIME: _Runtime | None = None

@@ -69,8 +69,10 @@ def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sam
     return out
 
 
-async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None) -> tuple[list[Sample], CallStats]:
-    """Grounding rules first (free); the LLM judge, if there is one, only for what they let through."""
+async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None,
+                       per_request: int = 1) -> tuple[list[Sample], CallStats]:
+    """Grounding rules first (free); the LLM judge, if there is one, only for what they let through,
+    ``per_request`` samples in each judge request."""
     out, alive = _skip_dead(samples, "semantic")
     to_judge = []
     for i in alive:
@@ -85,7 +87,7 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None) -> 
             to_judge.append(i)
     items = [(out[i], list((out[i].verdicts.get("execution") or StageResult.skipped("execution")).results or []))
              for i in to_judge]
-    verdicts, stats = await judge_batch(items, endpoint) if items else ([], CallStats())
+    verdicts, stats = await judge_batch(items, endpoint, per_request) if items else ([], CallStats())
     for i, verdict in zip(to_judge, verdicts):
         out[i] = out[i].with_verdict(verdict)
     return out, stats

@@ -2,15 +2,17 @@
 
 Object stores have no atomic rename, so the staging-directory swap used for local paths is not
 available. Instead ``summary.json`` is the completion marker: a dataset is complete iff its
-``summary.json`` exists. A write
+``summary.json`` exists. A write (``MarkedWriter``)
 
-1. deletes the existing ``summary.json`` (from here on the old dataset reads as incomplete);
-2. writes the new parts under names no earlier run used (``verified/part-<runtoken>.parquet``);
-3. deletes every other ``part-*.parquet`` under ``verified/`` and ``rejected/``;
+1. deletes the existing ``summary.json`` before its first part (from here on the old dataset reads
+   as incomplete);
+2. writes the new parts, as they come, under names no earlier run used
+   (``verified/part-<runtoken>-00000.parquet``, ...);
+3. at the end deletes every other ``part-*.parquet`` under ``verified/`` and ``rejected/``;
 4. writes ``summary.json``, last.
 
 A write that fails anywhere leaves no ``summary.json``; the next successful write removes the parts
-it left behind. One writer per prefix at a time. Each file is uploaded whole from memory, so an
+it left behind. One writer per prefix at a time. Each part is uploaded whole from memory, so an
 object never exists half-written.
 """
 
@@ -37,25 +39,54 @@ def _filesystem(url: str, storage_options: Mapping[str, Any] | None):
     return fs, root.rstrip("/")
 
 
+class MarkedWriter:
+    """Parts uploaded one by one under this run's token, then the marker (the protocol above)."""
+
+    def __init__(self, url: str, folders: tuple[str, ...], storage_options: Mapping[str, Any] | None = None):
+        self.url, self.folders = url, folders
+        self.fs, self.root = _filesystem(url, storage_options)
+        self.token = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
+        self.written: set[str] = set()  # "<folder>/<name>" of this run's parts
+        self._counts: dict[str, int] = {}
+        self._unmarked = False
+
+    def _unmark(self) -> None:
+        if not self._unmarked:
+            try:
+                self.fs.rm_file(f"{self.root}/{MARKER}")
+            except FileNotFoundError:
+                pass
+            self._unmarked = True
+
+    def put(self, folder: str, data: bytes) -> str:
+        """Upload one part into ``folder``; parts are numbered in the order they are put."""
+        self._unmark()
+        count = self._counts.get(folder, 0)
+        name = f"{folder}/part-{self.token}-{count:05d}.parquet"
+        self.fs.pipe_file(f"{self.root}/{name}", data)
+        self.written.add(name)
+        self._counts[folder] = count + 1
+        return name
+
+    def finish(self, marker: bytes) -> str:
+        """Delete the parts of earlier runs, then write the marker: the dataset is complete."""
+        self._unmark()
+        self.fs.invalidate_cache(self.root)  # list what is really there, not what this process saw earlier
+        stale = [p for folder in self.folders for p in self.fs.glob(f"{self.root}/{folder}/part-*.parquet")
+                 if p[len(self.root) + 1:] not in self.written]
+        if stale:
+            self.fs.rm(stale)
+        self.fs.pipe_file(f"{self.root}/{MARKER}", marker)
+        return self.url
+
+
 def write_marked(url: str, parts: Mapping[str, bytes], marker: bytes,
                  storage_options: Mapping[str, Any] | None = None) -> str:
     """Write ``parts`` ({"verified": parquet bytes, ...}) then the marker, by the protocol above."""
-    fs, root = _filesystem(url, storage_options)
-    try:
-        fs.rm_file(f"{root}/{MARKER}")
-    except FileNotFoundError:
-        pass
-    token = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
-    name = f"part-{token}.parquet"
+    writer = MarkedWriter(url, tuple(parts), storage_options)
     for folder, data in parts.items():
-        fs.pipe_file(f"{root}/{folder}/{name}", data)
-    fs.invalidate_cache(root)  # list what is really there, not what this process saw earlier
-    stale = [p for folder in parts for p in fs.glob(f"{root}/{folder}/part-*.parquet")
-             if p.rsplit("/", 1)[-1] != name]
-    if stale:
-        fs.rm(stale)
-    fs.pipe_file(f"{root}/{MARKER}", marker)
-    return url
+        writer.put(folder, data)
+    return writer.finish(marker)
 
 
 def is_complete(location: str | Path, storage_options: Mapping[str, Any] | None = None) -> bool:

@@ -103,6 +103,18 @@ def judge_schema() -> dict:
     return _closed({"reason": {"type": "string"}, "passed": {"type": "boolean"}})
 
 
+def batch_judge_schema(ids: Sequence[str]) -> dict:
+    """A batched judge's reply: ``{"verdicts": [...]}``, one verdict per id, in the order asked.
+
+    Each position's id is a constant (``prefixItems``, with equal min/max counts and no ``items``, as
+    llama.cpp reads it), so a constrained model can neither skip, repeat nor invent a sample.
+    """
+    if not ids:
+        raise ValueError("batch_judge_schema needs at least one id")
+    verdicts = [_closed({"id": {"const": i}, "reason": {"type": "string"}, "passed": {"type": "boolean"}}) for i in ids]
+    return _closed({"verdicts": {"type": "array", "prefixItems": verdicts, "minItems": len(ids), "maxItems": len(ids)}})
+
+
 def response_format(mode: str, schema: dict, name: str) -> dict | None:
     """The ``response_format`` request field for ``mode`` ("json_schema", "json" or "off")."""
     if mode == "json_schema":

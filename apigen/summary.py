@@ -3,53 +3,88 @@
 Invariants the counts keep: generated = verified + rejected + undecided; per stage, in = passed +
 failed (+ skipped, for samples a stage could not judge, e.g. a tool without implementation; + undecided,
 for samples the judge could not be reached for: not failures, and not in the pass rate).
+
+``SummaryCounter`` takes samples a batch at a time and keeps only counters, so a run's summary costs
+no memory per sample; ``summarize`` is the same over one list.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from apigen.models import STAGES, Sample
 from apigen.stages import final_status
 from apigen.verify.semantic import is_undecided
 
+BREAKDOWN_FIELDS = ("style", "category", "generator_model")
+
+
+class SummaryCounter:
+    """Per-stage and per-provenance counts, accumulated batch by batch."""
+
+    def __init__(self) -> None:
+        self.status: Counter = Counter()
+        self.stages: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.breakdowns: dict[str, dict[str, Counter]] = {key: defaultdict(Counter) for key in BREAKDOWN_FIELDS}
+
+    def add(self, samples: Iterable[Sample]) -> "SummaryCounter":
+        for s in samples:
+            status = final_status(s)
+            self.status[status] += 1
+            for key in BREAKDOWN_FIELDS:
+                value = getattr(s.provenance, key)
+                self.breakdowns[key][getattr(value, "value", value)][status] += 1
+            for stage in STAGES:
+                verdict = s.verdicts.get(stage)
+                if verdict is None:
+                    continue
+                undecided = is_undecided(verdict)
+                kind = "undecided" if undecided else verdict.status
+                self.stages[stage][kind] += 1
+                if verdict.status == "failed" and not undecided:
+                    self.codes[stage].update(e.code for e in verdict.errors)
+                if verdict.status == "failed":
+                    break  # the later stages did not see it
+        return self
+
+    def stage_counts(self) -> dict[str, dict[str, Any]]:
+        counts: dict[str, dict[str, Any]] = {}
+        for stage in STAGES:
+            c = self.stages[stage]
+            passed, failed, skipped, undecided = c["passed"], c["failed"], c["skipped"], c["undecided"]
+            counts[stage] = {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,
+                             **({"skipped": skipped} if skipped else {}), **({"undecided": undecided} if undecided else {}),
+                             "pass_rate": round(passed / (passed + failed), 4) if passed + failed else None,
+                             "errors": dict(self.codes[stage].most_common())}
+        return counts
+
+    def breakdown(self, key: str) -> dict[str, dict[str, int]]:
+        """Verified/rejected (/undecided, when there are any) per value of a provenance field."""
+        return {k: {"verified": v["verified"], "rejected": v["rejected"],
+                    **({"undecided": v["undecided"]} if v["undecided"] else {})}
+                for k, v in sorted(self.breakdowns[key].items())}
+
+    def summary(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's counts. ``undecided`` pairs (the judge could not be reached) are exported with the
+        rejected rows (stage ``semantic``, code ``judge_error``) but are not counted as rejected: the next
+        run with the same parameters judges them again."""
+        return {"generated": sum(self.status.values()), "verified": self.status["verified"],
+                "rejected": self.status["rejected"], "undecided": self.status["undecided"],
+                "stages": self.stage_counts(),
+                **{f"by_{key}": self.breakdown(key) for key in BREAKDOWN_FIELDS}, **(extra or {})}
+
 
 def stage_counts(samples: Sequence[Sample]) -> dict[str, dict[str, Any]]:
-    counts: dict[str, dict[str, Any]] = {}
-    for index, stage in enumerate(STAGES):
-        earlier = STAGES[:index]
-        seen = [s.verdicts[stage] for s in samples if stage in s.verdicts
-                and not any(e in s.verdicts and s.verdicts[e].status == "failed" for e in earlier)]
-        undecided = sum(is_undecided(v) for v in seen)
-        passed = sum(v.status == "passed" for v in seen)
-        failed = sum(v.status == "failed" for v in seen) - undecided
-        skipped = sum(v.status == "skipped" for v in seen)
-        codes = Counter(e.code for v in seen if v.status == "failed" and not is_undecided(v) for e in v.errors)
-        counts[stage] = {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,
-                         **({"skipped": skipped} if skipped else {}), **({"undecided": undecided} if undecided else {}),
-                         "pass_rate": round(passed / (passed + failed), 4) if passed + failed else None,
-                         "errors": dict(codes.most_common())}
-    return counts
+    return SummaryCounter().add(samples).stage_counts()
 
 
 def breakdown(samples: Sequence[Sample], key: str) -> dict[str, dict[str, int]]:
     """Verified/rejected (/undecided, when there are any) per provenance field (style, category, generator_model)."""
-    table: dict[str, Counter] = defaultdict(Counter)
-    for s in samples:
-        value = getattr(s.provenance, key)
-        table[getattr(value, "value", value)][final_status(s)] += 1
-    return {k: {"verified": v["verified"], "rejected": v["rejected"],
-                **({"undecided": v["undecided"]} if v["undecided"] else {})} for k, v in sorted(table.items())}
+    return SummaryCounter().add(samples).breakdown(key)
 
 
 def summarize(samples: Sequence[Sample], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's counts. ``undecided`` pairs (the judge could not be reached) are exported with the
-    rejected rows (stage ``semantic``, code ``judge_error``) but are not counted as rejected: the next
-    run with the same parameters judges them again."""
-    status = Counter(final_status(s) for s in samples)
-    return {"generated": len(samples), "verified": status["verified"], "rejected": status["rejected"],
-            "undecided": status["undecided"],
-            "stages": stage_counts(samples),
-            "by_style": breakdown(samples, "style"), "by_category": breakdown(samples, "category"),
-            "by_generator_model": breakdown(samples, "generator_model"), **(extra or {})}
+    """``SummaryCounter.summary`` over one list of samples."""
+    return SummaryCounter().add(samples).summary(extra)

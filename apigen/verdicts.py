@@ -18,7 +18,6 @@ from apigen.models import STAGES, Finding, Sample, StageResult
 from apigen.quoting import clip
 from apigen.safe_json import replace_surrogates
 from apigen.stages import final_status
-from apigen.summary import stage_counts
 from apigen.verify.semantic import is_undecided
 
 MAX_VERDICT_BYTES = 8000  # one verdict line, newline excluded
@@ -111,10 +110,31 @@ class VerifyTally:
         self.codes.update(e.code for s in samples for v in s.verdicts.values()
                           if v.status != "passed" and not is_undecided(v) for e in v.errors)
         self.warnings.update(w.code for s in samples for v in s.verdicts.values() for w in v.warnings)
-        for stage, counts in stage_counts(samples).items():
-            self.stage_codes[stage].update(counts.pop("errors"))
-            counts.pop("pass_rate")
+        for index, stage in enumerate(STAGES):
+            counts, codes = Counter(), Counter()
+            for s in samples:
+                verdict = s.verdicts.get(stage)
+                if verdict is None or any(s.verdicts[e].status == "failed" for e in STAGES[:index] if e in s.verdicts):
+                    continue  # an earlier stage rejected it: this one never saw it
+                kind = "undecided" if is_undecided(verdict) else verdict.status
+                counts[kind] += 1
+                if kind == "failed":
+                    codes.update(e.code for e in verdict.errors)
+            counts["in"] = sum(counts.values())
             self.per_stage[stage].update(counts)
+            self.stage_codes[stage].update(dict(codes.most_common()))  # a batch's codes, most frequent first
+        return self
+
+    def merge(self, other: "VerifyTally") -> "VerifyTally":
+        """Add the counts of ``other`` (a later chunk's): the same as adding its samples here."""
+        self.rows += other.rows
+        self.passed += other.passed
+        self.undecided += other.undecided
+        self.codes.update(other.codes)
+        self.warnings.update(other.warnings)
+        for stage in STAGES:
+            self.per_stage[stage].update(other.per_stage[stage])
+            self.stage_codes[stage].update(other.stage_codes[stage])
         return self
 
     def summary(self) -> dict[str, Any]:
@@ -153,16 +173,28 @@ class VerdictWriter:
         self._tmp = self.out.with_name(f".{self.out.name}.tmp")
         self._handle = self._tmp.open("w", encoding="utf-8")
         self.tally = VerifyTally(stages)
-        self._waiting: dict[int, Sequence[Sample]] = {}
+        self._waiting: dict[int, Sequence[Sample] | tuple[str, VerifyTally]] = {}
         self._next = 0
 
     def add(self, index: int, samples: Sequence[Sample]) -> None:
         """Batch ``index`` (0, 1, 2, ... in input order) has finished."""
         self._waiting[index] = samples
+        self._flush()
+
+    def add_rendered(self, index: int, text: str, tally: VerifyTally) -> None:
+        """Batch ``index`` has finished, its verdict lines and counts already made (in a worker process)."""
+        self._waiting[index] = (text, tally)
+        self._flush()
+
+    def _flush(self) -> None:
         while self._next in self._waiting:
             batch = self._waiting.pop(self._next)
-            self._handle.write("".join(verdict_line(sample) + "\n" for sample in batch))
-            self.tally.add(batch)
+            if isinstance(batch, tuple) and len(batch) == 2 and isinstance(batch[1], VerifyTally):
+                self._handle.write(batch[0])
+                self.tally.merge(batch[1])
+            else:
+                self._handle.write("".join(verdict_line(sample) + "\n" for sample in batch))
+                self.tally.add(batch)
             self._next += 1
 
     def close(self) -> dict[str, Any]:

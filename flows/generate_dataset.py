@@ -4,20 +4,34 @@ The parent flow picks the task runner (threads, or Dask for scale-out) from its 
 the pipeline as a subflow; then it publishes the run's dashboard: the pass-rate table, failure
 examples, breakdowns and one ``apigen.stage.completed`` event per stage.
 
-In the pipeline, one task per batch per stage; batches are submitted together, so while one batch
-waits on the judge the next is being generated. Every batch task is cached on what determines its
-output, with persisted results, so a killed run started again only redoes unfinished batches.
+In the pipeline, the flow plans each batch's requests (``tasks.sample``) and runs one task per batch
+per stage: generate, format, execution, semantic. A batch's next stage is submitted when its previous
+one finishes, so no worker thread ever waits on an upstream future, and a bounded number of batches
+is in flight at once: while some wait on the judge, others are being generated, and the endpoint's
+concurrency limit (shared by all batches) always has requests queued. A finished batch is written
+as its own Parquet parts at once and dropped (``tasks.export.RunExport``): memory does not grow with
+``--n``. Batches go to tasks wrapped in ``quote`` (Prefect would walk every sample) and results are
+not kept in Prefect's in-memory result cache.
+
+Resume: the tasks that cost LLM requests or sandbox runs (generate, execution, semantic) are cached
+on what determines their output, with persisted (compressed) results, so a killed run started again
+only redoes unfinished batches. Planning and the format check are cheap, deterministic functions of
+their inputs: they are recomputed, not persisted (the cache keys downstream come out the same).
 """
 
 from __future__ import annotations
 
+import math
+import queue
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.exceptions import TerminationSignal
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.futures import as_completed
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
+from prefect.serializers import CompressedPickleSerializer
+from prefect.utilities.annotations import quote
 
 from apigen.config import RunConfig
 from apigen.export import recover_output
@@ -25,12 +39,28 @@ from apigen.llm import cancel_in_flight
 from apigen.output_lock import OutputLock
 from flows.dashboard import publish_dashboard
 from tasks.caching import result_storage
-from tasks.export import export_task
+from tasks.export import RunExport
 from tasks.generate import generate_task
-from tasks.sample import sample_batch
+from tasks.sample import BatchPlanner
 from tasks.verify_execution import verify_execution_task
 from tasks.verify_format import verify_format_task
 from tasks.verify_semantic import verify_semantic_task
+
+
+# Persisted results are compressed: a batch of samples is repetitive text (zlib: ~5x smaller at ~2 ms
+# per batch of 50; Prefect's default for "compressed/pickle", lzma, is 15x slower for 8% less).
+# (The API keeps only the serializer's type; the stored record names the library, so readers decompress it.)
+RESULT_SERIALIZER = CompressedPickleSerializer(compressionlib="zlib")
+
+
+def batches_in_flight(config: RunConfig) -> int:
+    """Batches running at once: enough that the endpoints' concurrency limit always has requests
+    queued (twice the limit, in the LLM stage with the fewest requests per batch, plus two batches in
+    the CPU stages), few enough that each batch finishes soon after it starts (requests are served in
+    the order asked, so every batch in flight delays the others) and memory stays small."""
+    limit = max(config.generator.concurrency, config.judge.concurrency)
+    judge_requests = math.ceil(config.batch_size / getattr(config.judge, "judge_batch", 1))
+    return 2 + math.ceil(2 * limit / max(1, min(config.requests_per_batch, judge_requests)))
 
 
 def task_runner_for(config: RunConfig):
@@ -43,46 +73,81 @@ def task_runner_for(config: RunConfig):
                                               "threads_per_worker": 2, "dashboard_address": None})
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    return ThreadPoolTaskRunner(max_workers=8)
+    # One thread per batch in flight: a batch has one task running at a time, and none waits on another.
+    return ThreadPoolTaskRunner(max_workers=batches_in_flight(config))
 
 
-def _result_or_root_cause(chain):
-    """The batch's final result; if a task upstream failed, raise *its* error, not "upstream not ready"."""
-    for future in chain:
-        future.wait()
-        if future.state.is_failed() or future.state.is_crashed():
-            future.result()  # raises the task's own exception
-    return chain[-1].result()
+def stage_tasks(config: RunConfig, storage: Any) -> dict[str, Any]:
+    """The batch tasks of this run, in stage order: ``submit(batch index, previous stage's result) ->
+    future``; the first plans its batch's requests here, in the flow (a millisecond, deterministic)."""
+    kept = {"cache_result_in_memory": False, "result_serializer": RESULT_SERIALIZER,
+            **({"result_storage": storage} if storage is not None else {})}
+    recomputed = {"persist_result": False, "cache_policy": NO_CACHE}
+    planner = BatchPlanner(config)
+    # Quoted, Prefect does not walk a batch's samples (in this process, for the thread runner); the
+    # Dask runner hands a quoted value to the task as it is, so there batches go unquoted.
+    wrap = quote if config.task_runner == "threads" else (lambda value: value)
+    generate = generate_task.with_options(**kept)
+    fmt = verify_format_task.with_options(**recomputed)
+    execute = verify_execution_task.with_options(**kept)
+    judge = verify_semantic_task.with_options(**kept)
+    return {"generate": lambda index: generate.submit(index, wrap(planner.plan(index)), config.generator, config.seed),
+            "format": lambda index, batch: fmt.submit(wrap(batch)),
+            "execution": lambda index, batch: execute.submit(wrap(batch), config.execution),
+            "semantic": lambda index, batch: judge.submit(wrap(batch), config.judge)}
+
+
+def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, progress_artifact: str | None) -> None:
+    """Run every batch through the stages and into ``export``; a batch's next stage is submitted as
+    soon as its previous stage's future completes. At most ``batches_in_flight`` batches run at once,
+    and at most twice that many are started but not yet written (finished ones waiting, in the
+    export, for an earlier batch)."""
+    chain = list(tasks)
+    window = batches_in_flight(config)
+    completed: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they complete
+    stage_of: dict[Any, tuple[int, int]] = {}  # pending future -> (batch index, stage position)
+    started = handed = 0
+
+    def submit(index: int, step: int, *args: Any) -> None:
+        future = tasks[chain[step]](index, *args)
+        stage_of[future] = (index, step)
+        future.add_done_callback(completed.put)
+
+    while handed < config.batch_count:
+        while (started < config.batch_count and started - handed < window
+               and started - export.next_index < 2 * window):
+            submit(started, 0)
+            started += 1
+        future = completed.get()
+        index, step = stage_of.pop(future)
+        value = future.result()  # raises the task's own error
+        del future  # the batch is only in ``value`` now, dropped once handed on
+        if step + 1 < len(chain):
+            submit(index, step + 1, value)
+            continue
+        export.add(value)
+        handed += 1
+        if progress_artifact:
+            update_progress_artifact(progress_artifact, progress=100.0 * handed / config.batch_count)
 
 
 @flow(name="generate-dataset-pipeline")
 def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
     # Loads the DatasetStore block here, at the flow's edge: its options never become parameters.
     storage = result_storage(config.result_storage, store_block=config.store_block)
-    options = {"result_storage": storage} if storage is not None else {}
-    sample, generate = sample_batch.with_options(**options), generate_task.with_options(**options)
-    fmt, execute = verify_format_task.with_options(**options), verify_execution_task.with_options(**options)
-    judge = verify_semantic_task.with_options(**options)
-    chains = {}
-    for index in range(config.batch_count):
-        requests = sample.submit(config, index)
-        generated = generate.submit(index, requests, config.generator, config.seed)
-        formatted = fmt.submit(generated)
-        executed = execute.submit(formatted, config.execution)
-        final = judge.submit(executed, config.judge)
-        chains[final] = (requests, generated, formatted, executed, final)
-    batches = []
+    export = RunExport(config)
     try:
-        for done, future in enumerate(as_completed(list(chains)), start=1):
-            batches.append(_result_or_root_cause(chains[future]))
-            if progress_artifact:
-                update_progress_artifact(progress_artifact, progress=100.0 * done / len(chains))
+        _run_batches(config, stage_tasks(config, storage), export, progress_artifact)
+        return export.finish()
     except (KeyboardInterrupt, TerminationSignal):
         # Ctrl-C, or SIGTERM (which Prefect turns into TerminationSignal here): the task threads are
         # blocked on LLM requests that may take minutes; cancel them so the task runner can shut down.
         cancel_in_flight()
+        export.abort()
         raise
-    return export_task(config, sorted(batches, key=lambda b: b.index))
+    except BaseException:
+        export.abort()
+        raise
 
 
 @flow(name="generate-dataset")

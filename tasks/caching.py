@@ -25,7 +25,7 @@ from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.filesystems import RemoteFileSystem
 from pydantic import Field
 
-from api_registry.implementation_digest import implementations, sources_digest
+from api_registry.implementation_digest import implementations
 from api_registry.sources import load_registry
 from apigen.cache_keys import called_names, digest
 from prompts import prompt_version
@@ -38,13 +38,6 @@ def _batch_samples(parameters: dict[str, Any]) -> Any:
     batch = parameters["batch"]
     return {"index": batch.index, "samples": [s.model_dump(mode="json") for s in batch.samples],
             "failed_requests": list(batch.failed_requests), "not_returned": batch.not_returned, "llm": batch.llm}
-
-
-def _sample_key(context: Any, p: dict[str, Any]) -> str:
-    config = p["config"]
-    return digest("sample", config.seed, config.n, config.styles, config.pairs_per_request,
-                  config.requests_per_batch, config.execution.registry, sources_digest(config.execution.registry),
-                  config.examples_from, p["batch_index"], prompt_version())
 
 
 def _generate_key(context: Any, p: dict[str, Any]) -> str:
@@ -70,7 +63,6 @@ def _semantic_key(context: Any, p: dict[str, Any]) -> str:
                   p.get("enabled", True))
 
 
-SAMPLE = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_sample_key)
 GENERATE = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_generate_key)
 FORMAT = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_format_key)
 EXECUTION = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_execution_key)

@@ -1,45 +1,29 @@
-"""Task: write the verified and rejected Parquet files and summary.json."""
+"""The run's dataset, written as batches finish: Parquet parts per batch, then summary.json.
+
+``RunExport`` keeps counters, not samples: each batch is written (in batch order, so ids and row
+order are those of one sorted export) and dropped; the summary and the dashboard's failure examples
+are accumulated from the batches on the way.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
-
-from prefect import task
+from typing import Any
 
 from apigen.batch import BatchResult
 from apigen.config import RunConfig
-from apigen.dashboard import failure_markdown
-from apigen.export import write_dataset
+from apigen.dashboard import FailureExamples, failure_markdown
+from apigen.export import DatasetWriter
 from apigen.llm import CallStats
-from apigen.summary import summarize
+from apigen.summary import SummaryCounter
 from prompts import prompt_version
 
-
-def run_summary(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, Any]:
-    samples = [s for b in batches for s in b.samples]
-    failed = [f for b in batches for f in b.failed_requests]
-    llm: dict[str, CallStats] = {}
-    for b in batches:
-        for stage, stats in b.llm.items():
-            llm.setdefault(stage, CallStats()).merge(CallStats.from_dict(stats))
-    not_returned: Counter = Counter()
-    for b in batches:
-        not_returned.update(b.not_returned)
-    return summarize(samples, {
-        "requested_pairs": config.n, "failed_requests": len(failed),
-        "pairs_not_returned": sum(not_returned.values()), "pairs_not_returned_by_reason": dict(not_returned),
-        "pairs_lost_to_failed_requests": sum(f["pairs"] for f in failed),
-        "failed_request_errors": [f["error"] for f in failed][:20],
-        "llm_calls": {stage: s.as_dict() for stage, s in llm.items()},
-        "generator_model": config.generator.label, "judge_model": config.judge.label,
-        "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
-        "styles": [s.value for s in config.styles]})
+FAILED_REQUEST_ERRORS_KEPT = 20
 
 
 def destination(config: RunConfig) -> tuple[str, dict[str, Any] | None]:
     """Where the dataset goes, with its fsspec options: the ``DatasetStore`` block when one is named
-    (loaded here, inside the task, so its secrets never travel as parameters), else ``config.out``."""
+    (loaded here, at run time, so its secrets never travel as parameters), else ``config.out``."""
     if config.store_block:
         from blocks.store import DatasetStore
 
@@ -48,13 +32,63 @@ def destination(config: RunConfig) -> tuple[str, dict[str, Any] | None]:
     return config.out, None
 
 
-def export(config: RunConfig, batches: Sequence[BatchResult]) -> dict[str, Any]:
-    """Write the dataset; return its summary, where it went and the failure examples for the dashboard."""
-    samples = [s for b in batches for s in b.samples]
-    summary = run_summary(config, batches)
-    location, options = destination(config)
-    write_dataset(samples, summary, location, options)
-    return {"summary": summary, "failures_markdown": failure_markdown(summary, samples), "location": location}
+class RunExport:
+    """``add`` each finished batch (in any order); ``finish`` once all are in. Batches are written in
+    index order: one that finishes early waits (bounded by the batches in flight) for those before it."""
 
+    def __init__(self, config: RunConfig):
+        self.config = config
+        self.location, options = destination(config)
+        self.writer = DatasetWriter(self.location, options)
+        self.counts = SummaryCounter()
+        self.examples = FailureExamples()
+        self.llm: dict[str, CallStats] = {}
+        self.not_returned: Counter = Counter()
+        self.failed_requests = 0
+        self.pairs_lost = 0
+        self.failed_request_errors: list[str] = []
+        self.waiting: dict[int, BatchResult] = {}
+        self.next_index = 0
 
-export_task = task(export, name="export")
+    def add(self, batch: BatchResult) -> None:
+        self.waiting[batch.index] = batch
+        while self.next_index in self.waiting:
+            self._write(self.waiting.pop(self.next_index))
+            self.next_index += 1
+
+    def _write(self, batch: BatchResult) -> None:
+        self.writer.add(batch.samples)
+        self.counts.add(batch.samples)
+        self.examples.add(batch.samples)
+        for stage, stats in batch.llm.items():
+            self.llm.setdefault(stage, CallStats()).merge(CallStats.from_dict(stats))
+        self.not_returned.update(batch.not_returned)
+        self.failed_requests += len(batch.failed_requests)
+        self.pairs_lost += sum(f["pairs"] for f in batch.failed_requests)
+        room = FAILED_REQUEST_ERRORS_KEPT - len(self.failed_request_errors)
+        self.failed_request_errors += [f["error"] for f in batch.failed_requests][:max(room, 0)]
+
+    def summary(self) -> dict[str, Any]:
+        config = self.config
+        return self.counts.summary({
+            "requested_pairs": config.n, "failed_requests": self.failed_requests,
+            "pairs_not_returned": sum(self.not_returned.values()),
+            "pairs_not_returned_by_reason": dict(self.not_returned),
+            "pairs_lost_to_failed_requests": self.pairs_lost,
+            "failed_request_errors": self.failed_request_errors,
+            "llm_calls": {stage: s.as_dict() for stage, s in self.llm.items()},
+            "generator_model": config.generator.label, "judge_model": config.judge.label,
+            "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
+            "styles": [s.value for s in config.styles]})
+
+    def finish(self) -> dict[str, Any]:
+        """Complete the dataset; return its summary, where it went and the failure examples."""
+        if self.waiting:
+            raise RuntimeError(f"batch {self.next_index} never arrived; batches {sorted(self.waiting)} are unwritten")
+        summary = self.summary()
+        self.writer.finish(summary)
+        return {"summary": summary, "failures_markdown": failure_markdown(summary, self.examples.samples),
+                "location": self.location}
+
+    def abort(self) -> None:
+        self.writer.abort()

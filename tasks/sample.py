@@ -1,14 +1,17 @@
-"""Task: plan one batch of generation requests (APIs, examples, prompt variant per request)."""
+"""Plan the generation requests of a batch (APIs, examples, prompt variant per request).
+
+Planning is a cheap, seeded, deterministic function of the run's parameters (about a millisecond per
+batch), so the flow plans each batch itself when it starts it: no task run, nothing persisted. A
+resumed run plans the same requests again, and the generate task's cache key (a digest of the
+requests) finds the batches that had finished.
+"""
 
 from __future__ import annotations
-
-from prefect import task
 
 from api_registry.sources import load_registry
 from apigen.config import RunConfig
 from apigen.sampling import (ApiSampler, ExampleSampler, GenerationRequest, PromptSampler, RequestPlanner,
                              load_example_pool)
-from tasks import caching
 
 
 def planner_for(config: RunConfig) -> RequestPlanner:
@@ -18,10 +21,18 @@ def planner_for(config: RunConfig) -> RequestPlanner:
                           pairs_per_request=config.pairs_per_request)
 
 
+class BatchPlanner:
+    """The requests of each batch of a run, from one planner (the registry and example pool are
+    loaded once, not per batch)."""
+
+    def __init__(self, config: RunConfig):
+        self.requests_per_batch = config.requests_per_batch
+        self.planner = planner_for(config)
+
+    def plan(self, batch_index: int) -> list[GenerationRequest]:
+        start = batch_index * self.requests_per_batch
+        return self.planner.plan_range(start, start + self.requests_per_batch)
+
+
 def plan_batch(config: RunConfig, batch_index: int) -> list[GenerationRequest]:
-    start = batch_index * config.requests_per_batch
-    return planner_for(config).plan_range(start, start + config.requests_per_batch)
-
-
-sample_batch = task(plan_batch, name="sample", task_run_name="sample-batch-{batch_index}",
-                    cache_policy=caching.SAMPLE, persist_result=True)
+    return BatchPlanner(config).plan(batch_index)

@@ -25,7 +25,8 @@ def verify_semantic(batch: BatchResult, judge: LLMConfig | None, enabled: bool =
     if not enabled:
         return batch.with_samples(skip_stage(batch.samples, "semantic"))
     try:
-        samples, stats = run_sync(run_semantic(batch.samples, judge.endpoint() if judge else None))
+        samples, stats = run_sync(run_semantic(batch.samples, judge.endpoint() if judge else None,
+                                               judge.judge_batch if judge else 1))
     except JudgeRefused as exc:
         raise EndpointRejectedError(str(exc)) from None
     logger = get_run_logger()

@@ -1,6 +1,5 @@
 """Stage 2 through the executor: only registered implementations run, arguments are data, never code."""
 
-from pathlib import Path
 
 import pytest
 

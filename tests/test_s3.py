@@ -166,7 +166,8 @@ def test_generate_flow_with_store_block_and_s3_result_storage(s3, tmp_path):
         first = read_table(s3, f"{BUCKET}/e2e/verified")
         assert first_requests > 0 and first.num_rows == summary["verified"] > 0
         cached = [p.rsplit("/", 1)[1] for p in reader(s3).find(f"{BUCKET}/cache")]
-        assert len(cached) >= 5 * config.batch_count, "every batch task's result persisted to s3"
+        # generate, execution and semantic persist (planning and the format check are recomputed on resume)
+        assert len(cached) >= 3 * config.batch_count, "every persisted batch task's result went to s3"
         local = Path(get_current_settings().results.local_storage_path)
         assert not any((local / name).exists() for name in cached), "and not to Prefect's local default"
         assert not (tmp_path / "unused").exists()  # the block's URL wins over config.out

@@ -13,7 +13,6 @@ import json
 import logging
 from pathlib import Path
 
-import pytest
 
 from apigen.cli import main
 from apigen.sim.server import SimConfig, SimServer

@@ -61,7 +61,7 @@ def test_verify_xlam_sample_format_stage(tmp_path):
         assert warned == ({"tool_default_type_mismatch"} if r["id"] in DOC_FAULT_ROWS else set())
     summary = json.loads((tmp_path / "verdicts.summary.json").read_text())
     assert summary["rows"] == 15 and summary["passed"] == 15 and list(summary["stages"]) == ["format"]
-    assert _latest_task_run_names() == ["format-batch-0"]
+    assert _latest_task_run_names() == ["chunk-0"]  # one task for the chunk; none for stages not asked for
 
 
 def _latest_task_run_names() -> list[str]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from api_registry.arguments import synthesize
+from apigen.sim import distilabel_prompts  # distilabel 1.5.3's APIGen prompts, for benchmarks
 
 FLAW_STAGE = {
     "malformed_json": "format",
@@ -107,6 +108,8 @@ def plan_calls(style: str, tools: list[dict], rng: random.Random) -> list[dict]:
 
 def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: ExampleLookup,
               flaw_rate: float) -> tuple[dict, Planted]:
+    if style == distilabel_prompts.DISTILABEL_STYLE:
+        return distilabel_prompts.make_pair(tools, rng, lookup, flaw_rate)
     used: set[str] = set()
     targets, calls = [], []
     for tool in plan_calls(style, tools, rng):
@@ -175,21 +178,36 @@ def _between(text: str, tag: str) -> str:
 
 
 def is_judge_prompt(prompt: str) -> bool:
-    return "<calls>" in prompt and "<query>" in prompt
+    """A judge prompt, single (one sample) or batched (``<sample id="...">`` blocks)."""
+    return "<calls>" in prompt and "<query>" in prompt or distilabel_prompts.is_semantic_prompt(prompt)
+
+
+_SAMPLE = re.compile(r'<sample id="([^"]*)">\n?(.*?)\n?</sample>', re.S)
 
 
 def judge_verdict(prompt: str) -> dict:
+    """``{"passed", "reason"}`` for a single judge prompt; for a batched one, ``{"verdicts": [...]}``
+    with one such verdict (and its ``id``) per sample, each decided exactly as a single prompt would be."""
+    if distilabel_prompts.is_semantic_prompt(prompt):
+        return distilabel_prompts.semantic_verdict(prompt)
+    samples = _SAMPLE.findall(prompt)
+    if samples:
+        return {"verdicts": [{"id": sample_id, **sample_verdict(block)} for sample_id, block in samples]}
+    return sample_verdict(prompt)
+
+
+def sample_verdict(text: str) -> dict:
     """Pass iff every argument value is written in the query and every call returned a result."""
-    query = _between(prompt, "query").lower()
+    query = _between(text, "query").lower()
     try:
-        calls = json.loads(_between(prompt, "calls"))
+        calls = json.loads(_between(text, "calls"))
     except json.JSONDecodeError:
         return {"passed": False, "reason": "the calls are not readable"}
     for call in calls if isinstance(calls, list) else []:
         arguments = call.get("arguments") or {}
         if not grounded(arguments, query):
             return {"passed": False, "reason": f"{call.get('name')}: arguments {render_value(arguments)} are not what the query asks for"}
-    results = [line for line in _between(prompt, "results").splitlines() if line.strip()]
+    results = [line for line in _between(text, "results").splitlines() if line.strip()]
     if any(line.strip() == "null" for line in results):
         return {"passed": False, "reason": "a call returned no result"}
     return {"passed": True, "reason": "the calls match the query and returned results"}
@@ -197,6 +215,8 @@ def judge_verdict(prompt: str) -> dict:
 
 def parse_generation_prompt(prompt: str) -> tuple[str, int, list[dict]]:
     """(style, count, tools) from a generation prompt, as a reading model would find them."""
+    if distilabel_prompts.is_generator_prompt(prompt):
+        return distilabel_prompts.parse_generator_prompt(prompt)
     style = re.search(r"^Style:\s*(\w+)", prompt, re.M)
     count = re.search(r"Generate exactly (\d+)", prompt)
     tools = json.loads(_between(prompt, "tools") or "[]")

@@ -2,11 +2,15 @@
 
 It answers generation prompts with query/answer pairs built from the prompt's tools (a share of
 them deliberately flawed) and judge prompts with verdicts consistent with those flaws. It can also
-misbehave on purpose: HTTP 429, HTTP 500, or a reply delayed past the client's timeout, at a rate.
+misbehave on purpose: HTTP 429, HTTP 500, or a reply delayed past the client's timeout, at a rate;
+and overload like a real server: with a ``capacity`` it answers 429 to a request that arrives while
+that many are in flight, and a ``storm`` (seconds after the first request) refuses with 429 every
+request beyond the storm's capacity (0: all of them) - to test that clients back off and recover.
 
 Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats`` (counters, including
 ``requests``), ``GET /planted`` (the record of every pair produced and the flaw it carries),
-``GET /prompts`` (how often each prompt, by the first 16 hex digits of its SHA-256, was answered).
+``GET /prompts`` (how often each prompt, by the first 16 hex digits of its SHA-256, was answered),
+``GET /log`` (every chat request: seconds since the first one, HTTP status, requests in flight).
 """
 
 from __future__ import annotations
@@ -28,6 +32,34 @@ SIM_MODEL = "apigen-sim"
 REJECTED_KEY = "sim-invalid-key"  # the one key the simulator refuses (HTTP 401), to test auth failures
 
 
+@dataclass(frozen=True)
+class Storm:
+    """From ``start_s`` to ``end_s`` after the first request, at most ``capacity`` requests in flight
+    (beyond that, HTTP 429); capacity 0 refuses every request."""
+
+    start_s: float
+    end_s: float
+    capacity: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "Storm":
+        """``START:END`` or ``START:END:CAPACITY`` (seconds, seconds, requests)."""
+        parts = text.split(":")
+        try:
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, end = float(parts[0]), float(parts[1])
+            capacity = int(parts[2]) if len(parts) == 3 else 0
+        except ValueError:
+            raise ValueError(f"a storm is START:END[:CAPACITY] in seconds, got {text!r}") from None
+        if not 0 <= start < end or capacity < 0:
+            raise ValueError(f"a storm needs 0 <= START < END and CAPACITY >= 0, got {text!r}")
+        return cls(start, end, capacity)
+
+    def limit_at(self, elapsed_s: float) -> int | None:
+        return self.capacity if self.start_s <= elapsed_s < self.end_s else None
+
+
 @dataclass
 class SimConfig:
     seed: int = 0
@@ -36,6 +68,8 @@ class SimConfig:
     flaw_rate: float = 0.0
     delay_s: float = 30.0  # how long an injected "hang" lasts; set past the client timeout
     error_kinds: tuple[str, ...] = ("429", "500", "hang")
+    capacity: int | None = None  # 429 to a request arriving while this many are in flight
+    storm: Storm | None = None
 
 
 @dataclass
@@ -47,6 +81,9 @@ class SimState:
     prompts: Counter = field(default_factory=Counter)  # sha256(prompt)[:16] -> requests served
     key_hashes: set[str] = field(default_factory=set)  # sha256 of each API key presented (never the key)
     planted: list[Planted] = field(default_factory=list)
+    in_flight: int = 0
+    first_request: float | None = None  # time.monotonic() of the first chat request
+    log: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds since first, status, in flight)
     error_rng: random.Random = field(default_factory=lambda: random.Random(0))
 
 
@@ -109,6 +146,27 @@ class SimulatedLLM:
             kind = self.state.error_rng.choice(list(self.config.error_kinds))
         return kind if draw < self.config.error_rate else None
 
+    def admit(self) -> tuple[float, int | None]:
+        """Count a chat request in: (seconds since the first, the capacity it is refused beyond, if any)."""
+        with self.state.lock:
+            now = time.monotonic()
+            if self.state.first_request is None:
+                self.state.first_request = now
+            elapsed = now - self.state.first_request
+            self.state.in_flight += 1
+            if self.state.in_flight > self.state.counters["peak_in_flight"]:
+                self.state.counters["peak_in_flight"] = self.state.in_flight
+            limits = [c for c in (self.config.capacity,
+                                  self.config.storm.limit_at(elapsed) if self.config.storm else None) if c is not None]
+            over = min(limits) if limits and self.state.in_flight > min(limits) else None
+            return elapsed, over
+
+    def finish(self, elapsed: float, status: int) -> None:
+        with self.state.lock:
+            self.state.log.append((round(elapsed, 4), status, self.state.in_flight))
+            self.state.in_flight -= 1
+            self.state.counters[f"status_{status}"] += 1
+
     def stats(self) -> dict:
         with self.state.lock:
             counts = dict(self.state.counters)
@@ -140,6 +198,9 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
             elif path == "/prompts":
                 with sim.state.lock:
                     self._send(200, dict(sim.state.prompts))
+            elif path == "/log":
+                with sim.state.lock:
+                    self._send(200, [list(entry) for entry in sim.state.log])
             elif path == "/planted":
                 with sim.state.lock:
                     self._send(200, [p.as_dict() for p in sim.state.planted])
@@ -152,20 +213,35 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
+            elapsed, over = sim.admit()
+            status = 500
+            try:
+                status = self._chat(over)
+            finally:
+                sim.finish(elapsed, status)
+
+        def _chat(self, over_capacity: int | None) -> int:
+            """Answer one chat request; returns the HTTP status sent."""
             length = int(self.headers.get("Content-Length", 0))
             try:
                 request = json.loads(self.rfile.read(length) or b"{}")
                 messages = request["messages"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 self._send(400, {"error": {"message": "body must be JSON with 'messages'", "type": "invalid_request_error"}})
-                return
+                return 400
             authorization = self.headers.get("Authorization", "")
             with sim.state.lock:
                 sim.state.counters["requests"] += 1
                 sim.state.key_hashes.add(hashlib.sha256(authorization.removeprefix("Bearer ").encode()).hexdigest())
             if authorization == f"Bearer {REJECTED_KEY}":
                 self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
-                return
+                return 401
+            if over_capacity is not None:
+                with sim.state.lock:
+                    sim.state.counters["overloaded_429"] += 1
+                self._send(429, {"error": {"message": f"Rate limit reached: more than {over_capacity} requests in "
+                                           "flight (simulated)", "type": "rate_limit_error"}}, {"Retry-After": "0"})
+                return 429
             error = sim.injected_error()
             if error:
                 with sim.state.lock:
@@ -173,10 +249,10 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
                 if error == "429":
                     self._send(429, {"error": {"message": "Rate limit reached (simulated)", "type": "rate_limit_error"}},
                                {"Retry-After": "0"})
-                    return
+                    return 429
                 if error == "500":
                     self._send(500, {"error": {"message": "Internal error (simulated)", "type": "server_error"}})
-                    return
+                    return 500
                 time.sleep(sim.config.delay_s)
             if sim.config.latency_ms:
                 time.sleep(sim.config.latency_ms / 1000)
@@ -188,6 +264,7 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
                           "total_tokens": (len(prompt) + len(content)) // 4}})
+            return 200
 
     return Handler
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
 
 from api_registry.rest import RestApi, RestExecutor
 from api_registry.sandbox import CallTarget, Outcome, SandboxPool
@@ -52,16 +53,9 @@ class CallExecutor:
     def unavailable(self, call: FunctionCall) -> str | None:
         """Why ``call`` cannot be executed here, or None if it can."""
         if self.resolve(call.name) is None:
-            return f"{call.name!r} has no registered implementation"
+            return _no_implementation(call)
         entry = self.describe(call.name) if self.describe else None
-        if entry is not None:
-            spec = entry.spec
-            unknown = sorted(set(call.arguments) - set(spec.properties))
-            missing = sorted(set(spec.required) - set(call.arguments))
-            if unknown or missing:
-                return (f"the registered {call.name!r} has another signature "
-                        f"(unknown here: {unknown or '-'}, required there: {missing or '-'})")
-        return None
+        return _other_signature(call, entry.spec.properties, entry.spec.required) if entry is not None else None
 
     def run(self, call: FunctionCall) -> Outcome:
         key = (call.name, canonical_arguments(call.arguments))
@@ -88,12 +82,51 @@ class CallExecutor:
         return Outcome(ok=False, code=result.error_code or "rest_error", message=result.message)
 
 
-def check_execution(calls: Sequence[FunctionCall], executor: CallExecutor) -> StageResult:
-    reasons = [(i, executor.unavailable(c)) for i, c in enumerate(calls)]
-    missing = [(i, why) for i, why in reasons if why]
+def _no_implementation(call: FunctionCall) -> str:
+    return f"{call.name!r} has no registered implementation"
+
+
+def _other_signature(call: FunctionCall, properties: Iterable[str], required: Iterable[str]) -> str | None:
+    unknown = sorted(set(call.arguments) - set(properties))
+    missing = sorted(set(required) - set(call.arguments))
+    if unknown or missing:
+        return (f"the registered {call.name!r} has another signature "
+                f"(unknown here: {unknown or '-'}, required there: {missing or '-'})")
+    return None
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """The parameters of every function a registry can execute: enough to tell, without the registry
+    or a sandbox, which calls cannot run (``unavailable`` says why, as ``CallExecutor.unavailable``
+    does). Plain data, so it crosses to worker processes and into cache keys."""
+
+    params: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # name -> (properties, required)
+
+    @classmethod
+    def of(cls, names: Iterable[str], describe: Callable[[str], Any]) -> "Signatures":
+        specs = {name: describe(name).spec for name in names}
+        return cls({name: (tuple(sorted(spec.properties)), tuple(sorted(spec.required))) for name, spec in specs.items()})
+
+    def unavailable(self, call: FunctionCall) -> str | None:
+        signature = self.params.get(call.name)
+        return _no_implementation(call) if signature is None else _other_signature(call, *signature)
+
+
+def missing_implementations(calls: Sequence[FunctionCall], unavailable: Callable[[FunctionCall], str | None]) -> StageResult | None:
+    """The verdict of calls some of which cannot run (the stage is skipped, naming each), or None when
+    every call can: only then is anything executed."""
+    missing = [(i, why) for i, why in ((i, unavailable(c)) for i, c in enumerate(calls)) if why]
     if missing:
         return StageResult(stage=STAGE, status="skipped", errors=tuple(
             Finding(code="no_implementation", call=i, message=why) for i, why in missing))
+    return None
+
+
+def check_execution(calls: Sequence[FunctionCall], executor: CallExecutor) -> StageResult:
+    skipped = missing_implementations(calls, executor.unavailable)
+    if skipped is not None:
+        return skipped
     errors: list[Finding] = []
     results: list[Any] = []
     for index, call in enumerate(calls):

@@ -132,13 +132,29 @@ _URL = re.compile(r"^(https?://|www\.)\S+$", re.I)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:\.\d+)?")
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_WORD = re.compile(r"[a-z]+")
+_DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER_WITH_UNIT = re.compile(r"(\d{1,3}(?:[, _]\d{3})+|\d+)(\.\d+)?\s*(%|percent|per cent|"
+                               r"k|m|mm|bn|b|thousand|million|billion|trillion)?(?![a-z])")
+_SEPARATORS = re.compile(r"[, _]")
+_LEADING_POINT = re.compile(r"(?<![\d.])\.(\d+)")
+_NUMBER_WORD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*([a-z]+)\b")
+_ONE_UNIT = re.compile(r"\b(?:a|an|one|per|past|last|next|this|each|every)\s+([a-z]+)\b")
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)")
+_NOON = re.compile(r"\bnoon\b")
+_MONTH_NAME = re.compile(r"\b(" + "|".join(name for name in _MONTHS if name != "may") + r")\b")  # whole words
+_SHORT = r"(may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"  # "may" is a month only next to a day
+_SHORT_MONTH_DAY = re.compile(rf"\b{_SHORT}\.?\s+\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?{_SHORT}\b")
+
+
 # ---------------------------------------------------------------------------------------------
 # What the query contains, computed once per check
 # ---------------------------------------------------------------------------------------------
 
 def _loose(text: str) -> str:
     """Lowercase, punctuation to spaces, single spaces, padded: a form for word-boundary matching."""
-    return " " + " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split()) + " "
+    return " " + " ".join(_NOT_ALNUM.sub(" ", text.lower()).split()) + " "
 
 
 def _stem(word: str) -> str:
@@ -155,6 +171,8 @@ def _stem(word: str) -> str:
 
 def _fold(text: str) -> str:
     """Accents off (São -> Sao), so a value and its query compare whatever the spelling."""
+    if text.isascii():  # nothing to take off (and NFKD leaves ASCII as it is)
+        return text
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
@@ -205,10 +223,10 @@ class QueryIndex:
         self.text = _fold(self.text[:MAX_QUERY_CHARS])
         self.lower = self.text.lower()
         self.loose = _loose(self.text)
-        self.squashed = re.sub(r"[^0-9a-z]+", "", self.lower)
+        self.squashed = _NOT_ALNUM.sub("", self.lower)
         relative = _RELATIVE_TIME.search(self.lower)
         self.relative_time = relative.group() if relative else ""
-        self.words = re.findall(r"[a-z]+", self.lower)
+        self.words = _WORD.findall(self.lower)
         self.stems = {_stem(w) for w in self.words} | set(self.words)
         self.numbers = self._numbers()
         self.sorted_numbers = sorted(n for n in self.numbers if n == n)
@@ -217,36 +235,32 @@ class QueryIndex:
     def _numbers(self) -> set[float]:
         numbers: set[float] = set()
         lower = self.lower
-        for match in re.finditer(r"\d+(?:\.\d+)?", lower):  # every digit run, wherever it is
+        for match in _DIGIT_RUN.finditer(lower):  # every digit run, wherever it is
             numbers.add(float(match.group()))
-        for match in re.finditer(r"(\d{1,3}(?:[, _]\d{3})+|\d+)(\.\d+)?\s*(%|percent|per cent|"
-                                 r"k|m|mm|bn|b|thousand|million|billion|trillion)?(?![a-z])", lower):
-            value = float(re.sub(r"[, _]", "", match.group(1)) + (match.group(2) or ""))
+        for match in _NUMBER_WITH_UNIT.finditer(lower):
+            value = float(_SEPARATORS.sub("", match.group(1)) + (match.group(2) or ""))
             numbers.add(value)
             unit = (match.group(3) or "").strip()
             if unit in ("%", "percent", "per cent"):
                 numbers.add(value / 100)
             elif unit:
                 numbers.add(value * _SCALES[unit])
-        for match in re.finditer(r"(?<![\d.])\.(\d+)", lower):  # ".5"
+        for match in _LEADING_POINT.finditer(lower):  # ".5"
             numbers.add(float("0." + match.group(1)))
-        for match in re.finditer(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*([a-z]+)\b", lower):  # "2 hours" -> 120 (minutes)
+        for match in _NUMBER_WORD.finditer(lower):  # "2 hours" -> 120 (minutes)
             factors = _UNIT_FACTORS.get(match.group(2)) or _UNIT_FACTORS.get(_stem(match.group(2)), ())
             value = float(match.group(1))
             numbers |= {round(value * f, 9) for f in factors} | {round(value / f, 9) for f in factors}
-        for match in re.finditer(r"\b(?:a|an|one|per|past|last|next|this|each|every)\s+([a-z]+)\b", lower):
+        for match in _ONE_UNIT.finditer(lower):
             numbers |= set(_UNIT_FACTORS.get(match.group(1), ()))  # "the past week" -> 7 (days)
-        for match in re.finditer(r"\b(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)", lower):
+        for match in _CLOCK.finditer(lower):
             hour = int(match.group(1)) % 12 + (12 if match.group(3).startswith("p") else 0)
             numbers.add(hour)  # "2 pm" -> 14:00
-        if re.search(r"\bnoon\b", lower):
+        if _NOON.search(lower):
             numbers.add(12)
         numbers |= _words_to_numbers(self.words)
-        for name, month in _MONTHS.items():
-            if name != "may" and re.search(rf"\b{name}\b", lower):
-                numbers.add(month)
-        short = r"(may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"  # "may" is a month only next to a day
-        for match in re.finditer(rf"\b{short}\.?\s+\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?{short}\b", lower):
+        numbers.update(_MONTHS[name] for name in _MONTH_NAME.findall(lower))
+        for match in _SHORT_MONTH_DAY.finditer(lower):
             name = match.group(1) or match.group(2)
             numbers.add(_MONTHS.get(name) or _MONTH_ABBR[name])
         return numbers

@@ -11,6 +11,7 @@ Prefect server's SQLite database and log, and ``verdicts.jsonl``.
 from __future__ import annotations
 
 import base64
+import zlib
 import json
 import os
 import subprocess
@@ -54,8 +55,17 @@ def _text_of(root: Path) -> str:
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("result"), str):
-            parts.append(base64.b64decode(record["result"]).decode("utf-8", "replace"))
+            parts.append(_unpacked(base64.b64decode(record["result"])))
     return "\n".join(parts)
+
+
+def _unpacked(blob: bytes) -> str:
+    """A persisted result's payload as text: a pickle, or (compressed results) zlib over base64 of one."""
+    try:
+        blob = base64.b64decode(zlib.decompress(blob))
+    except zlib.error:
+        pass
+    return blob.decode("utf-8", "replace")
 
 
 def _leaks(text: str) -> list[str]:
