@@ -177,6 +177,9 @@ class SimulatedLLM:
 def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle's algorithm on, the body waits for the
+        # client's delayed ACK (~40 ms), and every reply would take latency_ms + 40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: object) -> None:  # quiet: the CLI prints its own summary
             pass
