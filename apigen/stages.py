@@ -6,11 +6,11 @@ function returns new Sample objects (samples are immutable records), in input or
 
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 from apigen.llm import CallStats, Endpoint
-from apigen.models import STAGES, FunctionCall, Sample, StageResult
+from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult
+from apigen.safe_json import UntrustedJSONError, loads_strict
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import check_format, decode_answers
 from apigen.verify.grounding import check_grounding
@@ -28,11 +28,44 @@ def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], lis
         if stage in sample.verdicts:  # already judged (e.g. a row rejected while it was read)
             out.append(sample)
         elif sample.rejected_at is None or STAGES.index(sample.rejected_at) > STAGES.index(stage):
-            alive.append(i)
-            out.append(sample)
+            problem = unusable_calls(sample) if stage != "format" and not _format_passed(sample) else None
+            if problem is None:
+                alive.append(i)
+                out.append(sample)
+            else:  # the format stage was not asked for, and the answers are not calls this stage can use
+                out.append(sample.with_verdict(StageResult(stage=stage, status="failed", errors=(
+                    Finding(code="calls_unusable", message=f"{problem} (run the format stage for details)"),))))
         else:
             out.append(sample.with_verdict(StageResult.skipped(stage, f"rejected at {sample.rejected_at}")))
     return out, alive
+
+
+def _format_passed(sample: Sample) -> bool:
+    verdict = sample.verdicts.get("format")
+    return verdict is not None and verdict.status == "passed"
+
+
+def unusable_calls(sample: Sample) -> str | None:
+    """Why the sample's answers are not a list of calls with a name and an arguments object (None: they
+    are). The format stage guarantees this; when it was not asked for, the later stages check it here,
+    so an untrusted row is rejected with a code instead of crashing the chunk."""
+    decoded, problem = decode_answers(sample.answers)
+    if problem is not None:
+        return problem.message
+    if not isinstance(decoded, list):
+        return "answers are not a list of calls"
+    for call in decoded:
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            return "a call is not an object with a name"
+        arguments = call.get("arguments") or {}
+        if isinstance(arguments, str):
+            try:
+                arguments = loads_strict(arguments)
+            except UntrustedJSONError as exc:
+                return f"the arguments of {call['name'][:80]!r} are not valid JSON: {exc.reason}"
+        if not isinstance(arguments, dict):
+            return f"the arguments of {call['name'][:80]!r} are not an object"
+    return None
 
 
 def skip_stage(samples: Sequence[Sample], stage: str) -> list[Sample]:
@@ -58,7 +91,7 @@ def calls_of(sample: Sample) -> list[FunctionCall]:
 
 def _arguments(call: dict) -> dict:
     arguments = call.get("arguments") or {}
-    return json.loads(arguments) if isinstance(arguments, str) else arguments
+    return loads_strict(arguments) if isinstance(arguments, str) else arguments
 
 
 def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sample]:
