@@ -18,7 +18,7 @@ from typing import Any, Callable, Coroutine, Sequence, TypeVar
 
 from apigen.dataset_io import RawChunk
 from apigen.models import STAGES, Sample
-from apigen.stages import _skip_dead, calls_of, run_format, run_semantic, skip_stage
+from apigen.stages import calls_of, run_format, run_semantic, skip_dead, skip_stage
 from apigen.verdicts import VerifyTally, verdict_line
 from apigen.verify.execution import Signatures, missing_implementations
 
@@ -86,7 +86,7 @@ def pending_stages(samples: Sequence[Sample], stages: Sequence[str]) -> tuple[st
 def _unrunnable_calls(samples: list[Sample], signatures: Signatures) -> list[Sample]:
     """``run_execution`` for the samples with a call that cannot run (skipped, naming it) and those
     rejected earlier; the others, whose calls all can run, are left for the sandbox."""
-    out, alive = _skip_dead(samples, "execution")
+    out, alive = skip_dead(samples, "execution")
     for i in alive:
         verdict = missing_implementations(calls_of(out[i]), signatures.unavailable)
         if verdict is not None:

@@ -10,14 +10,13 @@ from typing import Sequence
 
 from apigen.llm import CallStats, Endpoint
 from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult
-from apigen.safe_json import UntrustedJSONError, loads_strict
 from apigen.verify.execution import CallExecutor, check_many
-from apigen.verify.format_check import check_format, decode_answers
+from apigen.verify.format_check import call_shape, check_format, decode_answers, unusable_answers
 from apigen.verify.grounding import check_grounding
 from apigen.verify.semantic import is_undecided, judge_batch
 
 
-def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], list[int]]:
+def skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], list[int]]:
     """Mark samples rejected earlier as skipped here; return them and the indexes still alive.
 
     A verdict decided ahead of its stage (a row rejected while it was read) stays as it is, and
@@ -28,13 +27,13 @@ def _skip_dead(samples: Sequence[Sample], stage: str) -> tuple[list[Sample], lis
         if stage in sample.verdicts:  # already judged (e.g. a row rejected while it was read)
             out.append(sample)
         elif sample.rejected_at is None or STAGES.index(sample.rejected_at) > STAGES.index(stage):
-            problem = unusable_calls(sample) if stage != "format" and not _format_passed(sample) else None
+            problem = unusable_answers(sample.answers) if stage != "format" and not _format_passed(sample) else None
             if problem is None:
                 alive.append(i)
                 out.append(sample)
             else:  # the format stage was not asked for, and the answers are not calls this stage can use
                 out.append(sample.with_verdict(StageResult(stage=stage, status="failed", errors=(
-                    Finding(code="calls_unusable", message=f"{problem} (run the format stage for details)"),))))
+                    Finding(code="calls_unusable", message=f"{problem.message} (format stage code {problem.code})"),))))
         else:
             out.append(sample.with_verdict(StageResult.skipped(stage, f"rejected at {sample.rejected_at}")))
     return out, alive
@@ -45,36 +44,13 @@ def _format_passed(sample: Sample) -> bool:
     return verdict is not None and verdict.status == "passed"
 
 
-def unusable_calls(sample: Sample) -> str | None:
-    """Why the sample's answers are not a list of calls with a name and an arguments object (None: they
-    are). The format stage guarantees this; when it was not asked for, the later stages check it here,
-    so an untrusted row is rejected with a code instead of crashing the chunk."""
-    decoded, problem = decode_answers(sample.answers)
-    if problem is not None:
-        return problem.message
-    if not isinstance(decoded, list):
-        return "answers are not a list of calls"
-    for call in decoded:
-        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            return "a call is not an object with a name"
-        arguments = call.get("arguments") or {}
-        if isinstance(arguments, str):
-            try:
-                arguments = loads_strict(arguments)
-            except UntrustedJSONError as exc:
-                return f"the arguments of {call['name'][:80]!r} are not valid JSON: {exc.reason}"
-        if not isinstance(arguments, dict):
-            return f"the arguments of {call['name'][:80]!r} are not an object"
-    return None
-
-
 def skip_stage(samples: Sequence[Sample], stage: str) -> list[Sample]:
     """Mark a stage that was not asked for as skipped."""
     return [s if stage in s.verdicts else s.with_verdict(StageResult.skipped(stage, "not requested")) for s in samples]
 
 
 def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[Sample]:
-    out, alive = _skip_dead(samples, "format")
+    out, alive = skip_dead(samples, "format")
     for i in alive:
         s = out[i]
         style = s.provenance.style if s.provenance else None  # rows of existing datasets have no style
@@ -86,16 +62,12 @@ def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[S
 def calls_of(sample: Sample) -> list[FunctionCall]:
     """The sample's calls; valid only once the format stage has passed it."""
     decoded, _ = decode_answers(sample.answers)
-    return [FunctionCall(name=c["name"], arguments=_arguments(c)) for c in decoded]
-
-
-def _arguments(call: dict) -> dict:
-    arguments = call.get("arguments") or {}
-    return loads_strict(arguments) if isinstance(arguments, str) else arguments
+    return [FunctionCall(name=name, arguments=arguments) for name, arguments in
+            (call_shape(index, call) for index, call in enumerate(decoded))]
 
 
 def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sample]:
-    out, alive = _skip_dead(samples, "execution")
+    out, alive = skip_dead(samples, "execution")
     verdicts = check_many([calls_of(out[i]) for i in alive], executor)
     for i, verdict in zip(alive, verdicts):
         out[i] = out[i].with_verdict(verdict)
@@ -106,7 +78,7 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None,
                        per_request: int = 1) -> tuple[list[Sample], CallStats]:
     """Grounding rules first (free); the LLM judge, if there is one, only for what they let through,
     ``per_request`` samples in each judge request."""
-    out, alive = _skip_dead(samples, "semantic")
+    out, alive = skip_dead(samples, "semantic")
     to_judge = []
     for i in alive:
         findings = check_grounding(out[i].query, out[i].tools, calls_of(out[i]))

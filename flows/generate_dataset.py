@@ -59,7 +59,7 @@ def batches_in_flight(config: RunConfig) -> int:
     the CPU stages), few enough that each batch finishes soon after it starts (requests are served in
     the order asked, so every batch in flight delays the others) and memory stays small."""
     limit = max(config.generator.concurrency, config.judge.concurrency)
-    judge_requests = math.ceil(config.batch_size / getattr(config.judge, "judge_batch", 1))
+    judge_requests = math.ceil(config.batch_size / config.judge.judge_batch)
     return 2 + math.ceil(2 * limit / max(1, min(config.requests_per_batch, judge_requests)))
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
+
+from apigen.sim.server import send_json  # noqa: F401  (the tests' loopback servers answer with it)
 
 
 def read_dataset(out: Path) -> tuple[list[dict], list[dict], dict]:
@@ -16,14 +17,13 @@ def read_dataset(out: Path) -> tuple[list[dict], list[dict], dict]:
     return verified, rejected, summary
 
 
-def send_json(handler: Any, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-    """Answer a ``BaseHTTPRequestHandler`` request with ``payload`` as JSON (a lone surrogate goes out
-    escaped, as a server may send it), with any extra ``headers``."""
-    data = json.dumps(payload).encode()
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(data)
+# A user's functions file and the tools it serves (one raises for 'Atlantis'), with a tool it lacks.
+WEATHER_FUNCTIONS = ("def get_weather(city: str, days: int = 1) -> dict:\n"
+                     "    \"\"\"Forecast for a city.\"\"\"\n"
+                     "    if city == 'Atlantis':\n"
+                     "        raise ValueError('unknown city')\n"
+                     "    return {'city': city, 'days': days, 'forecast': ['sun'] * days}\n")
+WEATHER_TOOL = {"name": "get_weather", "description": "Forecast for a city.",
+                "parameters": {"city": {"type": "str", "description": "City"},
+                               "days": {"type": "int, optional", "description": "Days"}}}
+NEWS_TOOL = {"name": "get_news", "description": "News.", "parameters": {"topic": {"type": "str", "description": "Topic"}}}

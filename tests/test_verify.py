@@ -10,6 +10,7 @@ import pytest
 
 from apigen.cli import main
 from apigen.dataset_io import read_samples
+from helpers import NEWS_TOOL, WEATHER_FUNCTIONS, WEATHER_TOOL
 
 DATA = Path(__file__).parent / "data"
 XLAM = DATA / "xlam" / "xlam_sample_15.jsonl"
@@ -79,15 +80,8 @@ def _latest_task_run_names() -> list[str]:
 @pytest.mark.usefixtures("prefect_server")
 def test_verify_all_stages_with_user_functions(tmp_path):
     functions = tmp_path / "weather.py"
-    functions.write_text(
-        "def get_weather(city: str, days: int = 1) -> dict:\n"
-        "    \"\"\"Forecast for a city.\"\"\"\n"
-        "    if city == 'Atlantis':\n"
-        "        raise ValueError('unknown city')\n"
-        "    return {'city': city, 'days': days, 'forecast': ['sun'] * days}\n")
-    tool = {"name": "get_weather", "description": "Forecast for a city.",
-            "parameters": {"city": {"type": "str", "description": "City"}, "days": {"type": "int, optional", "description": "Days"}}}
-    other = {"name": "get_news", "description": "News.", "parameters": {"topic": {"type": "str", "description": "Topic"}}}
+    functions.write_text(WEATHER_FUNCTIONS)
+    tool, other = WEATHER_TOOL, NEWS_TOOL
     rows = [
         {"id": 1, "query": "Weather in Paris for 3 days?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]},
         {"id": 2, "query": "Weather in Atlantis?", "tools": [tool], "answers": [{"name": "get_weather", "arguments": {"city": "Atlantis"}}]},

@@ -16,20 +16,14 @@ from pathlib import Path
 import pytest
 
 from apigen.cli import main
+from helpers import NEWS_TOOL, WEATHER_FUNCTIONS, WEATHER_TOOL
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "verify_golden"
 XLAM = DATA / "xlam" / "xlam_sample_15.jsonl"
 PARQUET = DATA / "xlam" / "xlam_arcee_subset_15rows.parquet"
 
-WEATHER = ("def get_weather(city: str, days: int = 1) -> dict:\n"
-           "    \"\"\"Forecast for a city.\"\"\"\n"
-           "    if city == 'Atlantis':\n"
-           "        raise ValueError('unknown city')\n"
-           "    return {'city': city, 'days': days, 'forecast': ['sun'] * days}\n")
-TOOL = {"name": "get_weather", "description": "Forecast for a city.",
-        "parameters": {"city": {"type": "str", "description": "City"}, "days": {"type": "int, optional", "description": "Days"}}}
-OTHER = {"name": "get_news", "description": "News.", "parameters": {"topic": {"type": "str", "description": "Topic"}}}
+WEATHER, TOOL, OTHER = WEATHER_FUNCTIONS, WEATHER_TOOL, NEWS_TOOL
 
 
 def _broken_lines() -> list[bytes]:

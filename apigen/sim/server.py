@@ -174,6 +174,20 @@ class SimulatedLLM:
         return {"requests": counts.get("requests", 0), **counts, "pairs": sum(flaws.values()), "planted": dict(flaws)}
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: object,
+              headers: dict[str, str] | None = None) -> None:
+    """Answer a request with ``payload`` as JSON (a lone surrogate goes out escaped, as a server may
+    send it), with any extra ``headers``; also what the tests' loopback servers answer with."""
+    body = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -185,14 +199,7 @@ def _handler(sim: SimulatedLLM) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, status, payload, headers)
 
         def do_GET(self) -> None:
             path = self.path.rstrip("/")

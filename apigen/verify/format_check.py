@@ -66,22 +66,46 @@ def check_format(query: str, tools: Sequence[ToolSpec], answers: Any, raw: str |
                        errors=tuple(errors), warnings=tuple(warnings))
 
 
-def _check_call(index: int, call: Any, tools: dict[str, ToolSpec], query: str) -> tuple[list[Finding], list[Finding]]:
+def unusable_answers(answers: Any) -> Finding | None:
+    """Why ``answers`` are not a list of calls, each a name and an arguments object (None: they are):
+    the part of this stage the later stages rely on, for when the format stage was not asked for."""
+    decoded, problem = decode_answers(answers)
+    if problem is not None:
+        return problem
+    if not isinstance(decoded, list):
+        return Finding(code="not_a_list", message=f"answers must be a JSON list of calls, got {type(decoded).__name__}")
+    for index, call in enumerate(decoded):
+        shape = call_shape(index, call)
+        if isinstance(shape, Finding):
+            return shape
+    return None
+
+
+def call_shape(index: int, call: Any) -> tuple[str, dict] | Finding:
+    """The call's name and decoded arguments, or why it has no usable shape."""
     if not isinstance(call, dict):
-        return [Finding(code="call_not_object", call=index, message=f"call must be an object, got {type(call).__name__}")], []
+        return Finding(code="call_not_object", call=index, message=f"call must be an object, got {type(call).__name__}")
     name = call.get("name")
     if not isinstance(name, str) or not name:
-        return [Finding(code="missing_name", call=index, message="call has no function name")], []
+        return Finding(code="missing_name", call=index, message="call has no function name")
     arguments = call.get("arguments", {})
-    shown, label = quote(name), clip(name, QUOTE_CHARS)
     if isinstance(arguments, str):  # OpenAI tool calls carry arguments as a JSON string
         try:
             arguments = loads_strict(arguments)
         except UntrustedJSONError as exc:
-            return [Finding(code=exc.code, call=index, message=f"arguments of {shown} are not valid JSON: {exc.reason}")], []
+            return Finding(code=exc.code, call=index, message=f"arguments of {quote(name)} are not valid JSON: {exc.reason}")
     if not isinstance(arguments, dict):
-        return [Finding(code="arguments_not_object", call=index,
-                        message=f"arguments of {shown} must be an object, got {type(arguments).__name__}")], []
+        return Finding(code="arguments_not_object", call=index,
+                       message=f"arguments of {quote(name)} must be an object, got {type(arguments).__name__}")
+    return name, arguments
+
+
+def _check_call(index: int, call: Any, tools: dict[str, ToolSpec], query: str) -> tuple[list[Finding], list[Finding]]:
+    shape = call_shape(index, call)
+    if isinstance(shape, Finding):
+        return [shape], []
+    name, arguments = shape
+    shown, label = quote(name), clip(name, QUOTE_CHARS)
     extra_keys = sorted(set(call) - {"name", "arguments"})
     warnings = [Finding(code="extra_call_key", call=index, message=f"call has extra keys {quote(extra_keys)}")] if extra_keys else []
     tool = tools.get(name)
