@@ -346,6 +346,7 @@ def _generate(args: argparse.Namespace, config: Any) -> int:
     if args.local:
         return _run_local(args)
     if not args.simulate:
+        _prewarm_litellm()  # needed by the first request, not by the preflight of a self-hosted server
         preflight_endpoints(("generator", config.generator), ("judge", config.judge))
         return _run(config, args.verbose)
 
@@ -538,10 +539,17 @@ def _api_ready() -> None:
     _run_api.ready()
 
 
+_PREWARMED = threading.Event()
+
+
 def _prewarm_litellm() -> None:
-    """Import litellm (~4 s) on a background thread while the Prefect server starts; the first LLM
-    request would otherwise pay for it. Started once the flow modules are imported, so it overlaps
-    the wait for the server rather than competing with the CLI's own imports."""
+    """Import litellm (~3 s) on a background thread, where it overlaps the waits of the start (the
+    preflight's request, the Prefect server starting, the flow run being created); the first LLM
+    request would otherwise pay for it. Once per process."""
+    if _PREWARMED.is_set():
+        return
+    _PREWARMED.set()
+
     def load() -> None:
         try:
             import litellm  # noqa: F401

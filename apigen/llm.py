@@ -40,6 +40,7 @@ from apigen import redaction
 from apigen.adaptive_limit import OVERLOAD_STATUSES, AdaptiveLimiter, AimdController, Change
 from apigen.global_limits import endpoint_label
 from apigen.llm_errors import Failure, classify
+from apigen.llm_route import new_session, uses_session, wire_model
 
 log = logging.getLogger("apigen.llm")
 T = TypeVar("T")
@@ -100,7 +101,11 @@ class Endpoint(BaseModel):
 
 
 def provider_key_in_environment(model: str) -> bool:
-    """Whether the provider's usual key variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) is set."""
+    """Whether the provider's usual key variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) is set.
+    ``openai/`` - the route of every self-hosted server - is answered without importing litellm (seconds),
+    so a run's preflight does not wait for that import."""
+    if model.startswith("openai/"):  # litellm's rule for this provider: OPENAI_API_KEY is set
+        return bool(os.environ.get("OPENAI_API_KEY"))
     try:
         return bool(_litellm().validate_environment(model=model).get("keys_in_environment"))
     except Exception:  # an unknown provider: litellm cannot tell, so assume the key is elsewhere
@@ -229,13 +234,18 @@ async def _acompletion(endpoint: Endpoint, messages: list[dict[str, str]], timeo
     if seed is not None:
         extra["seed"] = seed
     redaction.register_provider_key(endpoint.model)  # the key litellm itself reads, e.g. OPENAI_API_KEY
+    model = wire_model(endpoint.model, endpoint.api_base)
+    if uses_session(model):
+        extra["client"] = _runtime().http_session()
     litellm = _litellm()
     lean = _without_success_logging(litellm)
     try:
-        response = await litellm.acompletion(
-            model=endpoint.model, messages=messages, api_base=endpoint.api_base, api_key=endpoint.key_to_send(),
-            temperature=endpoint.temperature, max_tokens=endpoint.max_tokens, timeout=timeout_s, num_retries=0,
-            drop_params=True, **extra)
+        # Our own deadline: not every litellm route enforces ``timeout`` on an async call.
+        async with asyncio.timeout(timeout_s):
+            response = await litellm.acompletion(
+                model=model, messages=messages, api_base=endpoint.api_base,
+                api_key=endpoint.key_to_send(), temperature=endpoint.temperature, max_tokens=endpoint.max_tokens,
+                timeout=timeout_s, num_retries=0, drop_params=True, **extra)
     finally:
         if lean is not None:
             lean[0].reset(lean[1])
@@ -378,6 +388,7 @@ class _Runtime:
         self._rejected_formats: dict[str, set[str]] = {}
         self.interrupted = False
         self.cancelled = 0
+        self._session: Any = None
         threading.Thread(target=self.loop.run_forever, name="apigen-llm-loop", daemon=True).start()
 
     def limiter(self, key: str, ceiling: int, floor: int = 1) -> AdaptiveLimiter:
@@ -402,6 +413,12 @@ class _Runtime:
         except Exception:
             self._cluster.pop(key, None)  # the next request tries again
             raise
+
+    def http_session(self) -> Any:
+        """The aiohttp session of the fast route (``llm_route``), one per process, made on this loop."""
+        if self._session is None or self._session.closed:
+            self._session = new_session()
+        return self._session
 
     def pacer(self, key: str, rpm: int) -> Pacer:
         if (key, rpm) not in self._pacers:

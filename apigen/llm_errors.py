@@ -46,6 +46,8 @@ _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "cont
                     "exceeds the available context", "exceed_context_size")
 _TRANSIENT_NAMES = {"Timeout", "APITimeoutError", "TimeoutError", "ReadTimeout", "ConnectTimeout"}
 _CONNECTION_NAMES = {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError"}
+_AIOHTTP_CONNECTION_NAMES = {"ClientConnectorError", "ClientConnectionError", "ServerDisconnectedError", "ClientOSError",
+                             "ClientConnectorDNSError", "ServerConnectionError"}
 
 
 def classify(exc: BaseException) -> Failure:
@@ -68,8 +70,12 @@ def classify(exc: BaseException) -> Failure:
         return Failure("bad_request", False, status)
     if status == 429 or name == "RateLimitError":
         return Failure("rate_limited", True, status or 429)
-    if status == 408 or name in _TRANSIENT_NAMES or isinstance(exc, asyncio.TimeoutError):
+    if isinstance(exc, asyncio.TimeoutError):  # the call's own deadline: counted as litellm counts its timeouts
+        return Failure("timeout", True, 408)
+    if status == 408 or name in _TRANSIENT_NAMES:
         return Failure("timeout", True, status)
+    if status in (None, 500) and _connection_failure_behind(exc):
+        return Failure("unreachable", True, None)
     if status is not None and status >= 500 or name in ("InternalServerError", "ServiceUnavailableError", "APIError"):
         if "timed out" in text or "timeout" in text:
             return Failure("timeout", True, status)
@@ -79,3 +85,15 @@ def classify(exc: BaseException) -> Failure:
     if name in _CONNECTION_NAMES or isinstance(exc, ConnectionError):
         return Failure("unreachable", True, None)
     return Failure("unexpected_error", False, status)
+
+
+def _connection_failure_behind(exc: BaseException) -> bool:
+    """Whether a connection failure caused ``exc``: litellm's aiohttp route reports one as an HTTP 500
+    wrapping the original (``Cannot connect to host ...``), which would otherwise read as a server error."""
+    seen = 0
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and seen < 8:
+        if isinstance(cause, ConnectionError) or type(cause).__name__ in _AIOHTTP_CONNECTION_NAMES:
+            return True
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return False

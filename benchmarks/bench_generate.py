@@ -11,7 +11,8 @@ checkout, or a pristine copy for "before"), both against one Prefect server star
 benchmark (so the temporary server's start-up, issue 10 target 3, is not in these figures).
 Printed: wall of the CLI, the span from the simulator's first to last request, the endpoint bound
 (requests x latency / concurrency, requests from the simulator), both ratios, and the CLI process's
-own CPU seconds per request (its /proc counters, children excluded).
+own CPU seconds per request (its /proc counters, children excluded), also marginal: less the CPU of
+a run of 8 pairs (imports, flow start and export: the fixed cost).
 
 ``--llm-only``: CPU milliseconds per ``apigen.llm.complete_reply`` with real generation prompts
 against the simulator at 0 ms latency (the client side of target 2, without Prefect).
@@ -105,13 +106,18 @@ def bench_generate(args: argparse.Namespace) -> None:
 
     with prefect_server(Path(tempfile.mkdtemp(prefix="bench-generate-prefect-"))) as api_url:
         print(f"tree {args.tree}; n={args.n}, latency {args.latency_ms:.0f} ms; load {os.getloadavg()[0]:.1f}")
-        print("conc  requests  bound_s  wall_s  wall/bound  span_s  span/bound  cli_cpu_s  cpu_ms/request")
+        # A run of 8 pairs: the fixed cost (imports, flow start, export), subtracted for the marginal CPU.
+        base = run_generate(Path(args.tree), 8, 8, args.latency_ms, api_url)
+        print(f"n=8 run: wall {base['wall_s']:.1f} s, CLI CPU {base['cpu_s']:.1f} s, {base['requests']} requests")
+        print("conc  requests  bound_s  wall_s  wall/bound  span_s  span/bound  cli_cpu_s  cpu_ms/request  "
+              "marginal_cpu_ms/request")
         for concurrency in args.concurrency:
             r = run_generate(Path(args.tree), args.n, concurrency, args.latency_ms, api_url)
             span = f"{r['span_s']:6.1f}  {r['span_s'] / r['bound_s']:10.2f}" if r["span_s"] else "     -           -"
+            marginal = 1000 * (r["cpu_s"] - base["cpu_s"]) / (r["requests"] - base["requests"])
             print(f"{concurrency:4d}  {r['requests']:8d}  {r['bound_s']:7.1f}  {r['wall_s']:6.1f}  "
                   f"{r['wall_s'] / r['bound_s']:10.2f}  {span}  {r['cpu_s']:9.1f}  "
-                  f"{1000 * r['cpu_s'] / r['requests']:13.1f}   {r['verified'][:60]}", flush=True)
+                  f"{1000 * r['cpu_s'] / r['requests']:13.1f}  {marginal:23.1f}   {r['verified'][:60]}", flush=True)
 
 
 LLM_ONLY = r'''

@@ -1,8 +1,9 @@
 """Flow ``generate-dataset``: APIs -> generated pairs -> format -> execution -> semantic -> Parquet.
 
-The parent flow picks the task runner (threads, or Dask for scale-out) from its parameters and runs
-the pipeline as a subflow; then it publishes the run's dashboard: the pass-rate table, failure
-examples, breakdowns and one ``apigen.stage.completed`` event per stage.
+One flow run per job: the flow picks the task runner (threads, or Dask for scale-out) from its
+parameters and submits the batch tasks to it itself, so the run's tasks, progress and dashboard (the
+pass-rate table, failure examples, breakdowns and one ``apigen.stage.completed`` event per stage) all
+sit on that one run.
 
 In the pipeline, the flow plans each batch's requests (``tasks.sample``) and runs one task per batch
 per stage: generate, format, execution, semantic. A batch's next stage is submitted when its previous
@@ -32,6 +33,7 @@ from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.serializers import CompressedPickleSerializer
 from prefect.utilities.annotations import quote
+from prefect.utilities.callables import get_call_parameters
 
 from apigen.config import RunConfig
 from apigen.export import recover_output
@@ -77,9 +79,10 @@ def task_runner_for(config: RunConfig):
     return ThreadPoolTaskRunner(max_workers=batches_in_flight(config))
 
 
-def stage_tasks(config: RunConfig, storage: Any) -> dict[str, Any]:
+def stage_tasks(config: RunConfig, storage: Any, runner: Any) -> dict[str, Any]:
     """The batch tasks of this run, in stage order: ``submit(batch index, previous stage's result) ->
-    future``; the first plans its batch's requests here, in the flow (a millisecond, deterministic)."""
+    future`` on ``runner``; the first plans its batch's requests here, in the flow (a millisecond,
+    deterministic)."""
     kept = {"cache_result_in_memory": False, "result_serializer": RESULT_SERIALIZER,
             **({"result_storage": storage} if storage is not None else {})}
     recomputed = {"persist_result": False, "cache_policy": NO_CACHE}
@@ -91,10 +94,19 @@ def stage_tasks(config: RunConfig, storage: Any) -> dict[str, Any]:
     fmt = verify_format_task.with_options(**recomputed)
     execute = verify_execution_task.with_options(**kept)
     judge = verify_semantic_task.with_options(**kept)
-    return {"generate": lambda index: generate.submit(index, wrap(planner.plan(index)), config.generator, config.seed),
-            "format": lambda index, batch: fmt.submit(wrap(batch)),
-            "execution": lambda index, batch: execute.submit(wrap(batch), config.execution),
-            "semantic": lambda index, batch: judge.submit(wrap(batch), config.judge)}
+
+    def submit(task: Any, *args: Any) -> Any:
+        return runner.submit(task, get_call_parameters(task.fn, args, {}))
+
+    return {"generate": lambda index: submit(generate, index, wrap(planner.plan(index)), config.generator, config.seed),
+            "format": lambda index, batch: submit(fmt, wrap(batch)),
+            "execution": lambda index, batch: submit(execute, wrap(batch), config.execution),
+            "semantic": lambda index, batch: submit(judge, wrap(batch), config.judge)}
+
+
+def progress_text(batches: int, batch_count: int, pairs: int, n: int) -> str:
+    """What the progress artifact says under its bar: ``12 of 100 batches (4,800 of 40,000 pairs)``."""
+    return f"{batches:,} of {batch_count:,} batches ({pairs:,} of {n:,} pairs)"
 
 
 def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, progress_artifact: str | None) -> None:
@@ -106,7 +118,7 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
     window = batches_in_flight(config)
     completed: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they complete
     stage_of: dict[Any, tuple[int, int]] = {}  # pending future -> (batch index, stage position)
-    started = handed = 0
+    started = handed = pairs_done = 0
 
     def submit(index: int, step: int, *args: Any) -> None:
         future = tasks[chain[step]](index, *args)
@@ -127,24 +139,28 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
             continue
         export.add(value)
         handed += 1
+        pairs_done += min(config.batch_size, config.n - index * config.batch_size)
         if progress_artifact:
-            update_progress_artifact(progress_artifact, progress=100.0 * handed / config.batch_count)
+            update_progress_artifact(progress_artifact, progress=100.0 * handed / config.batch_count,
+                                     description=progress_text(handed, config.batch_count, pairs_done, config.n))
 
 
-@flow(name="generate-dataset-pipeline")
 def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
+    """Every batch through the stages on the run's task runner, written as it finishes."""
     # Loads the DatasetStore block here, at the flow's edge: its options never become parameters.
     storage = result_storage(config.result_storage, store_block=config.store_block)
     export = RunExport(config)
     try:
-        _run_batches(config, stage_tasks(config, storage), export, progress_artifact)
+        with task_runner_for(config) as runner:
+            try:
+                _run_batches(config, stage_tasks(config, storage, runner), export, progress_artifact)
+            except (KeyboardInterrupt, TerminationSignal):
+                # Ctrl-C, or SIGTERM (which Prefect turns into TerminationSignal here): the task threads are
+                # blocked on LLM requests that may take minutes; cancel them before the task runner waits
+                # for its threads on the way out.
+                cancel_in_flight()
+                raise
         return export.finish()
-    except (KeyboardInterrupt, TerminationSignal):
-        # Ctrl-C, or SIGTERM (which Prefect turns into TerminationSignal here): the task threads are
-        # blocked on LLM requests that may take minutes; cancel them so the task runner can shut down.
-        cancel_in_flight()
-        export.abort()
-        raise
     except BaseException:
         export.abort()
         raise
@@ -160,9 +176,8 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
         logger.info("generating %d pairs in %d batches with %s (judge %s), seed %d, %s task runner", config.n,
                     config.batch_count, config.generator.label, config.judge.label, config.seed, config.task_runner)
         progress = create_progress_artifact(progress=0.0, key="apigen-progress",
-                                            description=f"batches of {config.batch_count} finished")
-        pipeline = run_pipeline.with_options(task_runner=task_runner_for(config))
-        result = pipeline(config, str(progress))
+                                            description=progress_text(0, config.batch_count, 0, config.n))
+        result = run_pipeline(config, str(progress))
     summary, failures = result["summary"], result["failures_markdown"]
     publish_dashboard(summary, failures)
     location = result.get("location", config.out)

@@ -29,3 +29,15 @@ def test_equal_samples_with_other_accounting_get_other_keys():
                 lambda b: _semantic_key(None, {"batch": b, "judge": judge})):
         assert key(base) == key(_batch(llm=dict(base.llm)))  # content-based: equal batches, equal keys
         assert all(key(base) != key(other) for other in others)
+
+
+def test_keys_follow_sample_content_including_text_that_is_not_utf8():
+    """A reply may decode to a lone surrogate (``"\\ud800"`` in its JSON): the batch still gets a key,
+    and another query gives another key."""
+    judge = LLMConfig(model="m")
+    base = _batch()
+    odd = BatchResult(index=0, samples=(base.samples[0].model_copy(update={"query": "What is \ud800?"}),))
+    other = BatchResult(index=0, samples=(base.samples[0].model_copy(update={"query": "What is 3 + 3?"}),))
+    keys = [_semantic_key(None, {"batch": b, "judge": judge}) for b in (base, odd, other)]
+    assert len(set(keys)) == 3
+    assert keys[1] == _semantic_key(None, {"batch": BatchResult(index=0, samples=odd.samples), "judge": judge})

@@ -36,7 +36,7 @@ async def _pipeline_logs(client, since: dt.datetime) -> list[str]:
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime, LogFilter
     from prefect.client.schemas.sorting import FlowRunSort
 
-    runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset-pipeline"])),
+    runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset"])),
                                        flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),
                                        sort=FlowRunSort.START_TIME_DESC, limit=1)
     logs = await client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [runs[0].id]}))
@@ -71,9 +71,18 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
                 if len(events) >= 3:
                     break
                 await asyncio.sleep(0.5)
-            return rates, breakdown, failures, progress, events
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
+            tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [rates.flow_run_id]}))
+            return rates, breakdown, failures, progress, events, runs, tasks
 
-    rates, breakdown, failures, progress, events = asyncio.run(read())
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime
+
+    rates, breakdown, failures, progress, events, runs, tasks = asyncio.run(read())
+    # One flow run per job: its tasks, progress and dashboard all sit on it (no subflow).
+    assert [r.id for r in runs] == [rates.flow_run_id] and runs[0].name and progress.flow_run_id == rates.flow_run_id
+    assert {t.name.rsplit("-", 1)[0] for t in tasks} >= {"generate-batch", "format-batch", "execution-batch", "semantic-batch"}, [t.name for t in tasks][:8]
+    assert progress.description == "4 of 4 batches (80 of 80 pairs)"
     table = json.loads(rates.data) if isinstance(rates.data, str) else rates.data
     assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic"]
     returned = table[0]

@@ -75,7 +75,7 @@ async def _completed_generate_batches(since: float) -> set[int]:
         import datetime as dt
 
         runs = await client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset-pipeline"])),
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset"])),
             flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=dt.datetime.fromtimestamp(since, dt.timezone.utc))),
             sort=FlowRunSort.START_TIME_DESC, limit=1)
         assert runs, "the killed run never started its pipeline"
@@ -103,7 +103,12 @@ def test_killed_run_resumes_without_asking_again(tmp_path, sim_port):
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     assert not (tmp_path / "out" / "summary.json").exists()  # nothing looks complete
-    finished = asyncio.run(_completed_generate_batches(started))
+    finished: set[int] = set()
+    for _ in range(40):  # the server records task states from events, asynchronously: a loaded one lags
+        finished = asyncio.run(_completed_generate_batches(started))
+        if finished:
+            break
+        time.sleep(0.5)
     assert 0 < len(finished) < len(prompts)
     counts_at_kill = _get(sim_port, "/prompts")
     requests_at_kill = _get(sim_port, "/stats")["requests"]

@@ -171,7 +171,10 @@ class SimulatedLLM:
         with self.state.lock:
             counts = dict(self.state.counters)
             flaws = Counter(p.flaw or "clean" for p in self.state.planted)
-        return {"requests": counts.get("requests", 0), **counts, "pairs": sum(flaws.values()), "planted": dict(flaws)}
+            first = self.state.first_request
+        # the first request's CLOCK_MONOTONIC reading: a benchmark on the same machine places it on its own clock
+        return {"requests": counts.get("requests", 0), **counts, "pairs": sum(flaws.values()), "planted": dict(flaws),
+                "first_request_monotonic": first}
 
 
 def send_json(handler: BaseHTTPRequestHandler, status: int, payload: object,

@@ -1,0 +1,114 @@
+"""The fast route to OpenAI-compatible servers (litellm's ``aiohttp_openai``) behaves as the OpenAI SDK
+route does: the same reply fields, and every failure with the same cause and status - a 429 must back
+off, a refused ``response_format`` must fall back, a hung server must time out."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from apigen.llm import Endpoint, LLMError, complete_reply, run_sync
+from apigen.llm_route import wire_model
+from helpers import send_json
+
+REPLY = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+         "choices": [{"index": 0, "finish_reason": "tool_calls",
+                      "message": {"role": "assistant", "content": "thinking done", "reasoning_content": "why",
+                                  "tool_calls": [{"id": "t1", "type": "function",
+                                                  "function": {"name": "f", "arguments": "{\"x\": 1}"}}]}}],
+         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+# what the server answers, by model name: (status, body); "hang" sleeps past the client's deadline
+ANSWERS = {
+    "ok": (200, REPLY),
+    "busy": (429, {"error": {"message": "slow down", "type": "rate_limit"}}),
+    "noschema": (400, {"error": {"message": "response_format json_schema is not supported by this server"}}),
+    "toolong": (400, {"error": {"message": "the request exceeds the available context size"}}),
+    "badkey": (401, {"error": {"message": "invalid api key"}}),
+    "missing": (404, {"error": {"message": "model not found"}}),
+    "down": (503, {"error": {"message": "overloaded"}}),
+    "hang": (200, REPLY),
+}
+EXPECTED = {"busy": ("rate_limited", 429), "noschema": ("response_format_unsupported", 400),
+            "toolong": ("context_length_exceeded", 400), "badkey": ("auth_refused", 401),
+            "missing": ("model_not_found", 404), "down": ("server_error", 503), "hang": ("timeout", 408)}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        name = body["model"]
+        if name == "hang":
+            time.sleep(3)
+        status, payload = ANSWERS[name]
+        send_json(self, status, payload)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.requests = []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+
+
+@pytest.fixture(params=["fast", "sdk"])
+def route(request, monkeypatch):
+    if request.param == "sdk":
+        monkeypatch.setenv("APIGEN_OPENAI_SDK", "1")
+    else:
+        monkeypatch.delenv("APIGEN_OPENAI_SDK", raising=False)
+    return request.param
+
+
+def _endpoint(server, name: str, **options) -> Endpoint:
+    return Endpoint(model=f"openai/{name}", api_base=f"http://127.0.0.1:{server.server_address[1]}/v1",
+                    api_key="sk-route-test", max_attempts=1, timeout_s=1.0, **options)
+
+
+def test_only_openai_compatible_servers_take_the_fast_route(route):
+    expected = "aiohttp_openai/m" if route == "fast" else "openai/m"
+    assert wire_model("openai/m", "http://127.0.0.1:8000/v1") == expected
+    assert wire_model("openai/gpt-4o-mini", None) == "openai/gpt-4o-mini"  # the real OpenAI: its own route
+    assert wire_model("anthropic/claude-3-5-haiku", "http://proxy/v1") == "anthropic/claude-3-5-haiku"
+
+
+def test_a_reply_reads_the_same(server, route):
+    server.requests.clear()
+    reply = run_sync(complete_reply(_endpoint(server, "ok"), [{"role": "user", "content": "hi"}],
+                                    response_format={"type": "json_object"}, seed=7))
+    assert (reply.content, reply.finish_reason, reply.reasoning) == ("thinking done", "tool_calls", "why")
+    assert reply.tool_calls == ({"name": "f", "arguments": "{\"x\": 1}"},)
+    sent = server.requests[-1]
+    assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer sk-route-test"
+    assert sent["body"]["model"] == "ok" and sent["body"]["seed"] == 7
+    assert sent["body"]["response_format"] == {"type": "json_object"}
+    assert sent["body"]["messages"] == [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_a_failure_keeps_its_cause_and_status(server, route, name):
+    with pytest.raises(LLMError) as info:
+        run_sync(complete_reply(_endpoint(server, name), [{"role": "user", "content": "hi"}]))
+    assert (info.value.kind, info.value.status) == EXPECTED[name], str(info.value)
+    assert "sk-route-test" not in str(info.value)
+
+
+def test_an_unreachable_server_is_unreachable(route):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = Endpoint(model="openai/m", api_base=f"http://127.0.0.1:{port}/v1", max_attempts=1)
+    with pytest.raises(LLMError) as info:
+        run_sync(complete_reply(endpoint, [{"role": "user", "content": "hi"}]))
+    assert info.value.kind == "unreachable" and info.value.transient
