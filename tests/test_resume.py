@@ -65,23 +65,26 @@ def _generation_prompts(port: int) -> dict[int, set[str]]:
             for b in range(config.batch_count)}
 
 
-async def _completed_generate_batches(since: float) -> set[int]:
-    """Batches whose generate task finished in the killed run, read back from the Prefect API."""
+async def _completed_generate_batches(since: float, out: Path) -> set[int]:
+    """Batches whose generate task finished in the killed run (the run writing ``out``: other tests'
+    runs may still be going), read back from the Prefect API."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime
-    from prefect.client.schemas.sorting import FlowRunSort
 
     async with get_client() as client:
         import datetime as dt
 
         runs = await client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["generate-dataset"])),
-            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=dt.datetime.fromtimestamp(since, dt.timezone.utc))),
-            sort=FlowRunSort.START_TIME_DESC, limit=1)
-        assert runs, "the killed run never started its pipeline"
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=dt.datetime.fromtimestamp(since, dt.timezone.utc))))
+        runs = [r for r in runs if (r.parameters.get("config") or {}).get("out") == str(out)]
+        assert runs, "the killed run never started"
         tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [runs[0].id]}))
-    return {int(t.name.rsplit("-", 1)[1]) for t in tasks
-            if t.name.startswith("generate-batch-") and t.state is not None and t.state.is_completed()}
+    finished = {int(t.name.rsplit("-", 1)[1]) for t in tasks
+                if t.name.startswith("generate-batch-") and t.state is not None and t.state.is_completed()}
+    if not finished:
+        print("killed run's tasks:", len(runs), sorted((t.name, t.state_type) for t in tasks))
+    return finished
 
 
 def test_killed_run_resumes_without_asking_again(tmp_path, sim_port):
@@ -105,7 +108,7 @@ def test_killed_run_resumes_without_asking_again(tmp_path, sim_port):
     assert not (tmp_path / "out" / "summary.json").exists()  # nothing looks complete
     finished: set[int] = set()
     for _ in range(40):  # the server records task states from events, asynchronously: a loaded one lags
-        finished = asyncio.run(_completed_generate_batches(started))
+        finished = asyncio.run(_completed_generate_batches(started, tmp_path / "out"))
         if finished:
             break
         time.sleep(0.5)
