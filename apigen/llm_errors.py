@@ -46,8 +46,7 @@ _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "cont
                     "exceeds the available context", "exceed_context_size")
 _TRANSIENT_NAMES = {"Timeout", "APITimeoutError", "TimeoutError", "ReadTimeout", "ConnectTimeout"}
 _CONNECTION_NAMES = {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError"}
-_AIOHTTP_CONNECTION_NAMES = {"ClientConnectorError", "ClientConnectionError", "ServerDisconnectedError", "ClientOSError",
-                             "ClientConnectorDNSError", "ServerConnectionError"}
+_AIOHTTP_CONNECTION_NAMES = {"ClientConnectionError"}  # aiohttp's base of refused, dropped, DNS and TLS failures
 
 
 def classify(exc: BaseException) -> Failure:
@@ -93,7 +92,7 @@ def _connection_failure_behind(exc: BaseException) -> bool:
     seen = 0
     cause = exc.__cause__ or exc.__context__
     while cause is not None and seen < 8:
-        if isinstance(cause, ConnectionError) or type(cause).__name__ in _AIOHTTP_CONNECTION_NAMES:
+        if isinstance(cause, ConnectionError) or any(k.__name__ in _AIOHTTP_CONNECTION_NAMES for k in type(cause).__mro__):
             return True
         cause, seen = cause.__cause__ or cause.__context__, seen + 1
     return False

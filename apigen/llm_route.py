@@ -60,8 +60,24 @@ def new_session() -> Any:
     import aiohttp
 
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+        connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=_ssl_setting()),
         timeout=aiohttp.ClientTimeout(total=None),
         raise_for_status=_raise_for_status,
         trust_env=bool(urllib.request.getproxies()),
     )
+
+
+def _ssl_setting() -> Any:
+    """TLS as litellm's own sessions do it (``SSL_VERIFY``, ``SSL_CERT_FILE``, ``litellm.ssl_verify``,
+    certifi's bundle), so an endpoint with a private CA works on this route as on the SDK's."""
+    import ssl
+
+    try:
+        from litellm.llms.custom_httpx.http_handler import get_ssl_configuration
+
+        setting = get_ssl_configuration()
+    except Exception:  # another litellm layout: aiohttp's default verification
+        return True
+    if isinstance(setting, str):  # a CA bundle path
+        return ssl.create_default_context(cafile=setting)
+    return setting

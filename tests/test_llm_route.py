@@ -112,3 +112,68 @@ def test_an_unreachable_server_is_unreachable(route):
     with pytest.raises(LLMError) as info:
         run_sync(complete_reply(endpoint, [{"role": "user", "content": "hi"}]))
     assert info.value.kind == "unreachable" and info.value.transient
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 signed by itself: the private CA of a self-hosted endpoint."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "ca.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+CALL = """
+import sys
+from apigen.llm import Endpoint, LLMError, complete_reply, run_sync
+endpoint = Endpoint(model="openai/ok", api_base=sys.argv[1], api_key="sk-route-test", max_attempts=1, timeout_s=5)
+try:
+    print("reply", run_sync(complete_reply(endpoint, [{"role": "user", "content": "hi"}])).content)
+except LLMError as exc:
+    print("error", exc.kind)
+"""
+
+
+def test_https_with_a_private_ca_as_litellm_configures_it(tmp_path, route):
+    """The fast route verifies TLS with litellm's settings: a private CA named by SSL_CERT_FILE is trusted,
+    an unknown one is refused as ``unreachable`` (each in a new process: the session is made once)."""
+    import os
+    import ssl
+    import subprocess
+    import sys
+
+    cert, key = _self_signed(tmp_path)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.requests = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"https://127.0.0.1:{httpd.server_address[1]}/v1"
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_VERIFY", "REQUESTS_CA_BUNDLE")}
+    try:
+        trusted = subprocess.run([sys.executable, "-c", CALL, base], env={**env, "SSL_CERT_FILE": str(cert)},
+                                 capture_output=True, text=True, timeout=120)
+        unknown = subprocess.run([sys.executable, "-c", CALL, base], env=env, capture_output=True, text=True,
+                                 timeout=120)
+    finally:
+        httpd.shutdown()
+    assert trusted.stdout.strip().splitlines()[-1:] == ["reply thinking done"], trusted.stderr[-2000:]
+    assert unknown.stdout.strip().splitlines()[-1:] == ["error unreachable"], unknown.stderr[-2000:]
