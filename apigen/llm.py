@@ -23,6 +23,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -161,7 +162,11 @@ def _litellm():
     if not _LEAN:
         litellm.suppress_debug_info = True  # no "Give Feedback" banners on every failed call
         _skip_unused_cost_calculation(litellm)
-        threading.Thread(target=_import_failure_path, name="apigen-litellm-warm", daemon=True).start()
+        warm = threading.Thread(target=_import_failure_path, name="apigen-litellm-warm", daemon=True)
+        warm.start()
+        # A process that ends while this import runs would deadlock in its finalization (litellm's
+        # client finalizers import modules whose lock the stopped thread holds): let it finish first.
+        atexit.register(warm.join, 30)
     return litellm
 
 
