@@ -152,3 +152,9 @@ class RunConfig(BaseModel):
     @property
     def batch_count(self) -> int:
         return math.ceil(self.request_count / self.requests_per_batch)
+
+    def batch_pairs(self, index: int) -> int:
+        """The pairs batch ``index`` asks for: its requests times the pairs per request, the last one short
+        (as the planner counts them; a batch of 50 at 4 pairs per request asks for 52)."""
+        per_batch = self.requests_per_batch * self.pairs_per_request
+        return max(0, min(per_batch, self.n - index * per_batch))

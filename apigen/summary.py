@@ -76,15 +76,6 @@ class SummaryCounter:
                 **{f"by_{key}": self.breakdown(key) for key in BREAKDOWN_FIELDS}, **(extra or {})}
 
 
-def stage_counts(samples: Sequence[Sample]) -> dict[str, dict[str, Any]]:
-    return SummaryCounter().add(samples).stage_counts()
-
-
-def breakdown(samples: Sequence[Sample], key: str) -> dict[str, dict[str, int]]:
-    """Verified/rejected (/undecided, when there are any) per provenance field (style, category, generator_model)."""
-    return SummaryCounter().add(samples).breakdown(key)
-
-
 def summarize(samples: Sequence[Sample], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """``SummaryCounter.summary`` over one list of samples."""
     return SummaryCounter().add(samples).summary(extra)

@@ -139,7 +139,7 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
             continue
         export.add(value)
         handed += 1
-        pairs_done += min(config.batch_size, config.n - index * config.batch_size)
+        pairs_done += config.batch_pairs(index)
         if progress_artifact:
             update_progress_artifact(progress_artifact, progress=100.0 * handed / config.batch_count,
                                      description=progress_text(handed, config.batch_count, pairs_done, config.n))

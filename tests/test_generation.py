@@ -199,3 +199,16 @@ def test_a_query_copied_from_the_examples_is_rejected(planner):
     assert first.verdicts["semantic"].codes == ["copied_example"]
     assert first.verdicts["format"].status != "skipped"  # a copied query is not a format fault: still checked
     assert "copied_example" not in first.verdicts["format"].codes and "semantic" not in second.verdicts
+
+
+@pytest.mark.parametrize("n, batch_size, per_request", [(2000, 50, 4), (96, 16, 4), (10, 7, 3), (5, 50, 4)])
+def test_batch_pairs_are_the_pairs_its_requests_ask_for(n, batch_size, per_request):
+    """The progress counts a finished batch's pairs as the planner asked for them (a batch of 50 at 4 pairs
+    per request is 13 requests, 52 pairs), so the last batch brings the count to exactly n."""
+    from apigen.config import LLMConfig, RunConfig
+    from tasks.sample import plan_batch
+
+    llm = LLMConfig(model="openai/apigen-sim", api_base="http://127.0.0.1:1/v1")
+    config = RunConfig(n=n, generator=llm, judge=llm, batch_size=batch_size, pairs_per_request=per_request)
+    asked = [sum(r.count for r in plan_batch(config, b)) for b in range(config.batch_count)]
+    assert [config.batch_pairs(b) for b in range(config.batch_count)] == asked and sum(asked) == n
