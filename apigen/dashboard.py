@@ -13,6 +13,7 @@ from apigen.models import STAGES, Sample
 PASS_RATES_KEY = "apigen-stage-pass-rates"
 BREAKDOWN_KEY = "apigen-breakdown"
 FAILURES_KEY = "apigen-failures"
+DIVERSITY_KEY = "apigen-diversity"
 STAGE_EVENT = "apigen.stage.completed"
 
 
@@ -95,3 +96,34 @@ def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
              "undecided": s.get("undecided", 0), "pass_rate": s["pass_rate"],
              "top_errors": dict(list(s["errors"].items())[:5])}
             for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+
+
+def diversity_markdown(summary: dict[str, Any]) -> str:
+    """The run's diversity figures (``summary["diversity"]``, see ``apigen.diversity``) as markdown."""
+    d = summary.get("diversity")
+    if not d:
+        return "# Diversity\n\nNo diversity figures in this run's summary."
+    apis = d["apis"]
+    lines = ["# Diversity of the verified rows", "",
+             f"- APIs: {apis['used']} called of {apis['offered']} offered"
+             + (f" ({apis['available']} in the registry)" if "available" in apis else ""),
+             f"- distinct-2: {_share(d.get('distinct_2'))}, distinct-3: {_share(d.get('distinct_3'))} "
+             "(distinct word n-grams over all n-grams of the queries)"]
+    for key, label in (("duplicate_rate", "duplicates"), ("near_duplicate_rate", "near duplicates")):
+        if d.get(key) is not None:
+            lines.append(f"- {label}: {_share(d[key])} of the rows checked")
+    words = d.get("query_words")
+    if words:
+        lines.append(f"- query length (words): min {words['min']}, p10 {words['p10']}, median {words['median']}, "
+                     f"p90 {words['p90']}, max {words['max']}, mean {words['mean']}")
+    if d.get("style_share"):
+        lines += ["", "| style | share of verified |", "| --- | --- |"]
+        lines += [f"| {style} | {_share(share)} |" for style, share in d["style_share"].items()]
+    if d.get("by_category"):
+        lines += ["", "| category | verified rows |", "| --- | --- |"]
+        lines += [f"| {category} | {count:,} |" for category, count in d["by_category"].items()]
+    return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Sequence
 
+from apigen.diversity import sample_categories
 from apigen.models import STAGES, Sample
 from apigen.stages import final_status
 from apigen.verify.semantic import is_undecided
@@ -34,8 +35,9 @@ class SummaryCounter:
             status = final_status(s)
             self.status[status] += 1
             for key in BREAKDOWN_FIELDS:
-                value = getattr(s.provenance, key)
-                self.breakdowns[key][getattr(value, "value", value)][status] += 1
+                values = sample_categories(s) if key == "category" else [getattr(s.provenance, key)]
+                for value in values:  # a multi-category sample counts once in each of its categories
+                    self.breakdowns[key][getattr(value, "value", value)][status] += 1
             for stage in STAGES:
                 verdict = s.verdicts.get(stage)
                 if verdict is None:

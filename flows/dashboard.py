@@ -8,8 +8,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from apigen.dashboard import (BREAKDOWN_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, breakdown_rows,
-                              pass_rate_rows, stage_events)
+from apigen.dashboard import (BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, breakdown_rows,
+                              diversity_markdown, pass_rate_rows, stage_events)
 
 
 def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
@@ -20,6 +20,8 @@ def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
                           description="Verified and rejected samples by style, category and generator model")
     create_markdown_artifact(key=FAILURES_KEY, markdown=failures_markdown,
                              description="Top failure codes, one example each")
+    create_markdown_artifact(key=DIVERSITY_KEY, markdown=diversity_markdown(summary),
+                             description="APIs used, categories, query lengths, distinct n-grams, style shares")
     run_id = flow_run.get_id()
     for payload in stage_events(summary):
         emit_event(event=STAGE_EVENT,

@@ -13,6 +13,7 @@ from typing import Any
 from apigen.batch import BatchResult
 from apigen.config import RunConfig
 from apigen.dashboard import FailureExamples, failure_markdown
+from apigen.diversity import DiversityCounter
 from apigen.export import DatasetWriter
 from apigen.llm import CallStats
 from apigen.summary import SummaryCounter
@@ -32,6 +33,13 @@ def destination(config: RunConfig) -> tuple[str, dict[str, Any] | None]:
     return config.out, None
 
 
+def _apis_available(config: RunConfig) -> int:
+    """How many APIs the run could sample from (the registry is loaded once per process)."""
+    from api_registry.sources import load_registry
+
+    return len(load_registry(config.execution.registry).specs())
+
+
 class RunExport:
     """``add`` each finished batch (in any order); ``finish`` once all are in. Batches are written in
     index order: one that finishes early waits (bounded by the batches in flight) for those before it."""
@@ -42,6 +50,7 @@ class RunExport:
         self.writer = DatasetWriter(self.location, options)
         self.counts = SummaryCounter()
         self.examples = FailureExamples()
+        self.diversity = DiversityCounter(apis_available=_apis_available(config))
         self.llm: dict[str, CallStats] = {}
         self.not_returned: Counter = Counter()
         self.failed_requests = 0
@@ -60,6 +69,7 @@ class RunExport:
         self.writer.add(batch.samples)
         self.counts.add(batch.samples)
         self.examples.add(batch.samples)
+        self.diversity.add(batch.samples)
         for stage, stats in batch.llm.items():
             self.llm.setdefault(stage, CallStats()).merge(CallStats.from_dict(stats))
         self.not_returned.update(batch.not_returned)
@@ -79,7 +89,7 @@ class RunExport:
             "llm_calls": {stage: s.as_dict() for stage, s in self.llm.items()},
             "generator_model": config.generator.label, "judge_model": config.judge.label,
             "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
-            "styles": [s.value for s in config.styles]})
+            "styles": [s.value for s in config.styles], "diversity": self.diversity.summary()})
 
     def finish(self) -> dict[str, Any]:
         """Complete the dataset; return its summary, where it went and the failure examples."""

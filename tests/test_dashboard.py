@@ -9,7 +9,7 @@ import json
 import pytest
 
 from apigen.config import LLMConfig, RunConfig
-from apigen.dashboard import BREAKDOWN_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT
+from apigen.dashboard import BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT
 from apigen.sim.server import SimConfig, SimServer
 from flows.generate_dataset import generate_dataset
 
@@ -65,6 +65,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
             breakdown = await _latest_artifact(client, BREAKDOWN_KEY)
             failures = await _latest_artifact(client, FAILURES_KEY)
             progress = await _latest_artifact(client, "apigen-progress")
+            diversity = await _latest_artifact(client, DIVERSITY_KEY)
             events = []
             for _ in range(40):  # the server persists events asynchronously
                 events = await _events(client, STAGE_EVENT, since)
@@ -74,11 +75,11 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
             runs = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
             tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [rates.flow_run_id]}))
-            return rates, breakdown, failures, progress, events, runs, tasks
+            return rates, breakdown, failures, progress, diversity, events, runs, tasks
 
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime
 
-    rates, breakdown, failures, progress, events, runs, tasks = asyncio.run(read())
+    rates, breakdown, failures, progress, diversity, events, runs, tasks = asyncio.run(read())
     # One flow run per job: its tasks, progress and dashboard all sit on it (no subflow).
     assert [r.id for r in runs] == [rates.flow_run_id] and runs[0].name and progress.flow_run_id == rates.flow_run_id
     assert {t.name.rsplit("-", 1)[0] for t in tasks} >= {"generate-batch", "format-batch", "execution-batch", "semantic-batch"}, [t.name for t in tasks][:8]
@@ -99,6 +100,11 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     top_code = max(((c, n) for s in summary["stages"].values() for c, n in s["errors"].items()), key=lambda x: x[1])[0]
     assert f"`{top_code}`" in failures.data and "- query:" in failures.data
     assert progress.type == "progress" and float(progress.data) == 100.0
+    d = summary["diversity"]
+    assert d["verified_rows"] == summary["verified"] and 0 < d["apis"]["used"] <= d["apis"]["offered"] <= d["apis"]["available"]
+    assert sum(d["by_category"].values()) >= summary["verified"] and 0 < d["distinct_3"] <= 1
+    assert diversity.flow_run_id == rates.flow_run_id
+    assert f"{d['apis']['used']} called of {d['apis']['offered']} offered" in diversity.data
     by_stage = {e["payload"]["stage"]: e for e in events}
     assert set(by_stage) == {"format", "execution", "semantic"}
     for stage, event in by_stage.items():
