@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from apigen.dashboard import (BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, breakdown_rows,
                               diversity_markdown, pass_rate_rows, stage_events)
+from apigen.pass_rate_history import HISTORY_KEY, HISTORY_RUNS, RECORD_KEY, history_markdown, run_record
 
 
 def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
@@ -23,6 +26,8 @@ def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
     create_markdown_artifact(key=DIVERSITY_KEY, markdown=diversity_markdown(summary),
                              description="APIs used, categories, query lengths, distinct n-grams, style shares")
     run_id = flow_run.get_id()
+    if run_id:
+        publish_history(summary, run_id)
     for payload in stage_events(summary):
         emit_event(event=STAGE_EVENT,
                    resource={"prefect.resource.id": f"apigen.stage.{payload['stage']}",
@@ -30,3 +35,45 @@ def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
                    related=[{"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}]
                    if run_id else None,
                    payload=payload)
+
+
+def publish_history(summary: dict[str, Any], run_id: str, runs: int = HISTORY_RUNS) -> None:
+    """This run's record, then the history of the last ``runs`` records of the same deployment (or of
+    the same flow, for runs started without one), read back through the API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey,
+                                                DeploymentFilter, DeploymentFilterId, FlowFilter, FlowFilterId)
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        started = run.start_time or run.created
+        create_table_artifact(key=RECORD_KEY, table=[run_record(summary, run.name, started.isoformat() if started else None)],
+                              description="This run at a glance: the row it adds to the pass-rate history")
+        if run.deployment_id:
+            scope = f"deployment {client.read_deployment(run.deployment_id).name}"
+            same = {"deployment_filter": DeploymentFilter(id=DeploymentFilterId(any_=[run.deployment_id]))}
+        else:
+            scope = f"flow {client.read_flow(run.flow_id).name}"
+            same = {"flow_filter": FlowFilter(id=FlowFilterId(any_=[run.flow_id]))}
+        recent = client.read_flow_runs(**same, sort=FlowRunSort.START_TIME_DESC, limit=runs)
+        order = {r.id: i for i, r in enumerate(recent)}
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[RECORD_KEY]), flow_run_id=ArtifactFilterFlowRunId(any_=list(order))))
+    latest: dict[Any, dict[str, Any]] = {}
+    for artifact in sorted(artifacts, key=lambda a: a.created):  # a run's last record wins
+        row = _record_row(artifact.data)
+        if row is not None:
+            latest[artifact.flow_run_id] = row
+    records = [latest[i] for i in sorted(latest, key=order.__getitem__)]
+    create_markdown_artifact(key=HISTORY_KEY, markdown=history_markdown(records, scope),
+                             description=f"Per-stage pass rates of the last {len(records)} runs ({scope})")
+
+
+def _record_row(data: Any) -> dict[str, Any] | None:
+    """The row of a stored record artifact (the API returns a table's rows as JSON text), or None."""
+    try:
+        rows = json.loads(data) if isinstance(data, str) else data
+    except ValueError:
+        return None
+    return rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else None
