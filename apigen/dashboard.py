@@ -90,6 +90,14 @@ def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: in
     return "\n".join(lines)
 
 
+def pass_rate_floor(rate: float | None) -> str | None:
+    """The rate's 10%-floor as a label value ("70": 70% <= rate < 80%; "100"): Prefect's automation
+    triggers match resource labels, not numbers (deployments/automations/pass-rate-drop.yaml)."""
+    if rate is None:
+        return None
+    return str(min(100, int(round(rate * 100, 6)) // 10 * 10))
+
+
 def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One ``apigen.stage.completed`` payload per stage, for automations (e.g. alert on a low pass rate)."""
     return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],

@@ -11,7 +11,7 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from apigen.dashboard import (BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, breakdown_rows,
-                              diversity_markdown, pass_rate_rows, stage_events)
+                              diversity_markdown, pass_rate_floor, pass_rate_rows, stage_events)
 from apigen.pass_rate_history import HISTORY_KEY, HISTORY_RUNS, RECORD_KEY, history_markdown, run_record
 
 
@@ -29,12 +29,14 @@ def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
     if run_id:
         publish_history(summary, run_id)
     for payload in stage_events(summary):
+        floor = pass_rate_floor(payload["pass_rate"])
         emit_event(event=STAGE_EVENT,
                    resource={"prefect.resource.id": f"apigen.stage.{payload['stage']}",
-                             "prefect.resource.name": payload["stage"]},
+                             "prefect.resource.name": payload["stage"],
+                             **({"apigen.pass-rate-floor": floor} if floor is not None else {})},
                    related=[{"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}]
                    if run_id else None,
-                   payload=payload)
+                   payload={**payload, "run_name": flow_run.name if run_id else None})
 
 
 def publish_history(summary: dict[str, Any], run_id: str, runs: int = HISTORY_RUNS) -> None:
