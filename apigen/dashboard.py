@@ -6,6 +6,7 @@ Pure functions; the artifacts and events are created at the flow's edge (``flows
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from apigen.models import STAGES, Sample
@@ -20,15 +21,72 @@ STAGE_EVENT = "apigen.stage.completed"
 def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per stage, after a ``returned`` row: pairs asked for, pairs the LLM gave back, pairs
     missing (not returned, or lost with a failed request) - the share a stage table alone would hide.
-    ``undecided``: pairs a stage could not decide (the judge was unreachable), neither passed nor failed."""
+    ``undecided``: pairs a stage could not decide (the judge was unreachable), neither passed nor failed.
+    ``top codes`` count samples (a sample with one code twice counts once)."""
     requested = summary.get("requested_pairs", summary["generated"])
     missing = summary.get("pairs_not_returned", 0) + summary.get("pairs_lost_to_failed_requests", 0)
-    returned = {"stage": "returned", "in": requested, "passed": summary["generated"], "failed": missing,
-                "undecided": 0, "pass_rate": round(summary["generated"] / requested, 4) if requested else 0.0}
-    return [returned] + [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
-                          "undecided": s.get("undecided", 0),
-                          "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
-                         for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+    rows = [returned_row(requested, summary["generated"], missing)]
+    return rows + [stage_row(stage, summary["stages"][stage]) for stage in (*STAGES, "dedup") if stage in summary["stages"]]
+
+
+def returned_row(requested: int, returned: int, missing: int) -> dict[str, Any]:
+    return {"stage": "returned", "in": requested, "passed": returned, "failed": missing, "undecided": 0,
+            "pass rate": percent(returned / requested if requested else None), "top codes": ""}
+
+
+def stage_row(stage: str, counts: dict[str, Any]) -> dict[str, Any]:
+    """A stage's row of the pass-rate table, from its counts in the summary's ``stages`` shape."""
+    top = list(counts.get("errors", {}).items())[:3]
+    return {"stage": stage, "in": counts["in"], "passed": counts["passed"], "failed": counts["failed"],
+            "undecided": counts.get("undecided", 0), "pass rate": percent(counts["pass_rate"]),
+            "top codes": ", ".join(f"{code} ({n:,})" for code, n in top)}
+
+
+def percent(rate: float | None) -> str:
+    """A pass rate as people read it: ``96.9%`` (``-`` when nothing was decided)."""
+    return "-" if rate is None else f"{100 * rate:.1f}%"
+
+
+class LiveStageCounts:
+    """Per-stage counts as each stage's batch tasks finish, for the pass-rate table while a run goes on
+    (the summary's counts come only when a batch has been through every stage and written). A sample
+    counts at a stage it reached: not rejected at an earlier one."""
+
+    def __init__(self) -> None:
+        self.requested = self.returned = 0
+        self.status: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.batches: Counter = Counter()
+
+    def add_generated(self, requested: int, samples: Sequence[Sample]) -> None:
+        self.requested += requested
+        self.returned += len(samples)
+
+    def add(self, stage: str, samples: Sequence[Sample]) -> None:
+        from apigen.verify.semantic import is_undecided
+
+        self.batches[stage] += 1
+        position = STAGES.index(stage)
+        for sample in samples:
+            verdict = sample.verdicts.get(stage)
+            rejected = sample.rejected_at
+            if verdict is None or (rejected is not None and rejected in STAGES and STAGES.index(rejected) < position):
+                continue
+            undecided = is_undecided(verdict)
+            self.status[stage]["undecided" if undecided else verdict.status] += 1
+            if verdict.status == "failed" and not undecided:
+                self.codes[stage].update({e.code for e in verdict.errors})
+
+    def stage_counts(self, stage: str) -> dict[str, Any]:
+        c = self.status[stage]
+        decided = c["passed"] + c["failed"]
+        return {"in": sum(c.values()), "passed": c["passed"], "failed": c["failed"], "undecided": c["undecided"],
+                "pass_rate": round(c["passed"] / decided, 4) if decided else None,
+                "errors": dict(self.codes[stage].most_common())}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [returned_row(self.requested, self.returned, self.requested - self.returned)] + \
+            [stage_row(stage, self.stage_counts(stage)) for stage in STAGES]
 
 
 def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,10 +158,13 @@ def pass_rate_floor(rate: float | None) -> str | None:
 
 def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One ``apigen.stage.completed`` payload per stage, for automations (e.g. alert on a low pass rate)."""
-    return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
-             "undecided": s.get("undecided", 0), "pass_rate": s["pass_rate"],
-             "top_errors": dict(list(s["errors"].items())[:5])}
-            for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+    return [stage_event(stage, summary["stages"][stage]) for stage in (*STAGES, "dedup") if stage in summary["stages"]]
+
+
+def stage_event(stage: str, counts: dict[str, Any]) -> dict[str, Any]:
+    return {"stage": stage, "in": counts["in"], "passed": counts["passed"], "failed": counts["failed"],
+            "undecided": counts.get("undecided", 0), "pass_rate": counts["pass_rate"],
+            "top_errors": dict(list(counts["errors"].items())[:5])}
 
 
 def diversity_markdown(summary: dict[str, Any]) -> str:

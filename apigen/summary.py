@@ -46,7 +46,7 @@ class SummaryCounter:
                 kind = "undecided" if undecided else verdict.status
                 self.stages[stage][kind] += 1
                 if verdict.status == "failed" and not undecided:
-                    self.codes[stage].update(e.code for e in verdict.errors)
+                    self.codes[stage].update({e.code for e in verdict.errors})  # samples per code, not codes
                 if verdict.status == "failed":
                     break  # the later stages did not see it
         return self

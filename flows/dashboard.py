@@ -1,24 +1,98 @@
-"""Publish a run's dashboard to Prefect: table and markdown artifacts, and stage events."""
+"""Publish a run's dashboard to Prefect: the live pass-rate table, the final artifacts, and stage events."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+import time
+from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from apigen.dashboard import (BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, breakdown_rows,
-                              diversity_markdown, pass_rate_floor, pass_rate_rows, stage_events)
+from apigen.dashboard import (BREAKDOWN_KEY, DIVERSITY_KEY, FAILURES_KEY, PASS_RATES_KEY, STAGE_EVENT, LiveStageCounts,
+                              breakdown_rows, diversity_markdown, pass_rate_floor, pass_rate_rows, stage_event,
+                              stage_events)
+from apigen.models import STAGES
 from apigen.pass_rate_history import HISTORY_KEY, HISTORY_RUNS, RECORD_KEY, history_markdown, run_record
 
 
-def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
-    create_table_artifact(key=PASS_RATES_KEY, table=pass_rate_rows(summary),
-                          description=f"Per-stage pass rates: {summary['verified']} of {summary['generated']} verified"
-                          + (f", {summary['undecided']} undecided (judge unreachable)" if summary.get("undecided") else ""))
+UPDATE_EVERY_S = 2.0
+
+
+def emit_stage_event(payload: dict[str, Any]) -> None:
+    """One ``apigen.stage.completed`` event, labelled with the pass rate's 10% floor for automations."""
+    run_id = flow_run.get_id()
+    floor = pass_rate_floor(payload["pass_rate"])
+    emit_event(event=STAGE_EVENT,
+               resource={"prefect.resource.id": f"apigen.stage.{payload['stage']}",
+                         "prefect.resource.name": payload["stage"],
+                         **({"apigen.pass-rate-floor": floor} if floor is not None else {})},
+               related=[{"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}]
+               if run_id else None,
+               payload={**payload, "run_name": flow_run.name if run_id else None})
+
+
+class LiveDashboard:
+    """The pass-rate table from the run's first batch on: created at the start, updated as stage tasks
+    finish (at most every ``UPDATE_EVERY_S``, and when a stage's last batch is in), and each stage's
+    event emitted as its last batch finishes, so automations can act during a long run."""
+
+    def __init__(self, batch_count: int):
+        self.batch_count = batch_count
+        self.counts = LiveStageCounts()
+        self.emitted: set[str] = set()
+        self._updated = 0.0
+        self.artifact_id = create_table_artifact(key=PASS_RATES_KEY, table=self.counts.rows(),
+                                                 description=self._description())
+
+    def _description(self) -> str:
+        done = min(self.counts.batches.values(), default=0) if len(self.counts.batches) == len(STAGES) else 0
+        return f"Per-stage pass rates, live: {done:,} of {self.batch_count:,} batches through every stage"
+
+    def generated(self, requested: int, samples: Any) -> None:
+        self.counts.add_generated(requested, samples)
+
+    def stage_done(self, stage: str, samples: Any) -> None:
+        self.counts.add(stage, samples)
+        last = self.counts.batches[stage] == self.batch_count
+        if last or time.monotonic() - self._updated >= UPDATE_EVERY_S:
+            self._update(self.counts.rows(), self._description())
+        if last:
+            self.emitted.add(stage)
+            emit_stage_event(stage_event(stage, self.counts.stage_counts(stage)))
+
+    def _update(self, rows: list[dict[str, Any]], description: str) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.actions import ArtifactUpdate
+
+        with get_client(sync_client=True) as client:
+            client.update_artifact(self.artifact_id, ArtifactUpdate(data=json.dumps(rows), description=description))
+        self._updated = time.monotonic()
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """The final table (with the ``dedup`` row, counted as batches were written) and the events of
+        the stages whose event is still due."""
+        self._update(pass_rate_rows(summary), _final_description(summary))
+        for payload in stage_events(summary):
+            if payload["stage"] not in self.emitted:
+                emit_stage_event(payload)
+
+
+def _final_description(summary: dict[str, Any]) -> str:
+    return (f"Per-stage pass rates: {summary['verified']} of {summary['generated']} verified"
+            + (f", {summary['undecided']} undecided (judge unreachable)" if summary.get("undecided") else ""))
+
+
+def publish_dashboard(summary: dict[str, Any], failures_markdown: str, live: LiveDashboard | None = None) -> None:
+    """The run's final dashboard: pass rates (the live table's last version), breakdowns, failures,
+    diversity, the run's record and history, and the stage events not yet emitted."""
+    if live is not None:
+        live.finish(summary)
+    else:
+        create_table_artifact(key=PASS_RATES_KEY, table=pass_rate_rows(summary), description=_final_description(summary))
+        for payload in stage_events(summary):
+            emit_stage_event(payload)
     create_table_artifact(key=BREAKDOWN_KEY, table=breakdown_rows(summary),
                           description="Verified and rejected samples by style, category and generator model")
     create_markdown_artifact(key=FAILURES_KEY, markdown=failures_markdown,
@@ -28,15 +102,6 @@ def publish_dashboard(summary: dict[str, Any], failures_markdown: str) -> None:
     run_id = flow_run.get_id()
     if run_id:
         publish_history(summary, run_id)
-    for payload in stage_events(summary):
-        floor = pass_rate_floor(payload["pass_rate"])
-        emit_event(event=STAGE_EVENT,
-                   resource={"prefect.resource.id": f"apigen.stage.{payload['stage']}",
-                             "prefect.resource.name": payload["stage"],
-                             **({"apigen.pass-rate-floor": floor} if floor is not None else {})},
-                   related=[{"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}]
-                   if run_id else None,
-                   payload={**payload, "run_name": flow_run.name if run_id else None})
 
 
 def publish_history(summary: dict[str, Any], run_id: str, runs: int = HISTORY_RUNS) -> None:

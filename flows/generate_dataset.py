@@ -39,7 +39,7 @@ from apigen.config import RunConfig
 from apigen.export import recover_output
 from apigen.llm import cancel_in_flight
 from apigen.output_lock import OutputLock
-from flows.dashboard import publish_dashboard
+from flows.dashboard import LiveDashboard, publish_dashboard
 from tasks.caching import result_storage
 from tasks.export import RunExport
 from tasks.generate import generate_task
@@ -109,7 +109,8 @@ def progress_text(batches: int, batch_count: int, pairs: int, n: int) -> str:
     return f"{batches:,} of {batch_count:,} batches ({pairs:,} of {n:,} pairs)"
 
 
-def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, progress_artifact: str | None) -> None:
+def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, progress_artifact: str | None,
+                 live: LiveDashboard | None = None) -> None:
     """Run every batch through the stages and into ``export``; a batch's next stage is submitted as
     soon as its previous stage's future completes. At most ``batches_in_flight`` batches run at once,
     and at most twice that many are started but not yet written (finished ones waiting, in the
@@ -134,6 +135,11 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
         index, step = stage_of.pop(future)
         value = future.result()  # raises the task's own error
         del future  # the batch is only in ``value`` now, dropped once handed on
+        if live is not None:
+            if step == 0:
+                live.generated(config.batch_pairs(index), value.samples)
+            else:
+                live.stage_done(chain[step], value.samples)
         if step + 1 < len(chain):
             submit(index, step + 1, value)
             continue
@@ -145,7 +151,7 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
                                      description=progress_text(handed, config.batch_count, pairs_done, config.n))
 
 
-def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dict[str, Any]:
+def run_pipeline(config: RunConfig, progress_artifact: str | None = None, live: LiveDashboard | None = None) -> dict[str, Any]:
     """Every batch through the stages on the run's task runner, written as it finishes."""
     # Loads the DatasetStore block here, at the flow's edge: its options never become parameters.
     storage = result_storage(config.result_storage, store_block=config.store_block)
@@ -153,7 +159,7 @@ def run_pipeline(config: RunConfig, progress_artifact: str | None = None) -> dic
     try:
         with task_runner_for(config) as runner:
             try:
-                _run_batches(config, stage_tasks(config, storage, runner), export, progress_artifact)
+                _run_batches(config, stage_tasks(config, storage, runner), export, progress_artifact, live)
             except (KeyboardInterrupt, TerminationSignal):
                 # Ctrl-C, or SIGTERM (which Prefect turns into TerminationSignal here): the task threads are
                 # blocked on LLM requests that may take minutes; cancel them before the task runner waits
@@ -177,9 +183,10 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
                     config.batch_count, config.generator.label, config.judge.label, config.seed, config.task_runner)
         progress = create_progress_artifact(progress=0.0, key="apigen-progress",
                                             description=progress_text(0, config.batch_count, 0, config.n))
-        result = run_pipeline(config, str(progress))
+        live = LiveDashboard(config.batch_count)
+        result = run_pipeline(config, str(progress), live)
     summary, failures = result["summary"], result["failures_markdown"]
-    publish_dashboard(summary, failures)
+    publish_dashboard(summary, failures, live)
     location = result.get("location", config.out)
     logger.info("verified %d of %d generated pairs; output in %s", summary["verified"], summary["generated"], location)
     return {**summary, "output": location}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -91,8 +92,10 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     assert returned["failed"] == summary["pairs_not_returned"] + summary["pairs_lost_to_failed_requests"]
     for row in table[1:]:
         stage = summary["stages"][row["stage"]]
-        assert (row["in"], row["passed"], row["failed"], row["pass_rate"]) == (
-            stage["in"], stage["passed"], stage["failed"], stage["pass_rate"])
+        assert (row["in"], row["passed"], row["failed"], row["pass rate"]) == (
+            stage["in"], stage["passed"], stage["failed"], f"{100 * stage['pass_rate']:.1f}%")
+        top = list(stage["errors"].items())[:3]
+        assert row["top codes"] == ", ".join(f"{code} ({n})" for code, n in top)
     assert table[1]["in"] == 80 and table[3]["passed"] == summary["verified"]
     rows = json.loads(breakdown.data) if isinstance(breakdown.data, str) else breakdown.data
     assert {r["dimension"] for r in rows} == {"style", "category", "generator_model"}
@@ -138,3 +141,69 @@ def test_rate_limited_endpoint_completes_with_every_sample_accounted_for(tmp_pat
     messages = asyncio.run(logs())
     assert any("retries" in m and "http_429" in m for m in messages), messages[:10]
     assert logged_retries(messages) == retries
+
+
+def test_pass_rates_are_live_and_stage_events_come_before_the_run_ends(tmp_path):
+    """Read through the API while the run goes on: the table exists with the first batches' counts
+    before the run ends, and each stage's event arrives when its last batch is in, not at the end."""
+    import contextvars
+    import threading
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterStartTime
+
+    since = dt.datetime.now(dt.timezone.utc)
+    server = SimServer(SimConfig(seed=8, latency_ms=150, flaw_rate=0.2)).start()
+    llm = LLMConfig(model="openai/apigen-sim", api_base=server.api_base, simulated=True, concurrency=2)
+    config = RunConfig(n=96, generator=llm, judge=llm, seed=8, out=str(tmp_path / "out"), batch_size=8,
+                       result_storage=str(tmp_path / "store"))
+    result: dict = {}
+    context = contextvars.copy_context()  # the fixture's Prefect settings are context-local
+    runner = threading.Thread(target=context.run, args=(lambda: result.update(summary=generate_dataset(config)),))
+    runner.start()
+
+    async def live_table():
+        async with get_client() as client:
+            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
+            if not runs:
+                return None, None
+            found = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[PASS_RATES_KEY]), flow_run_id={"any_": [runs[0].id]}))
+            run = await client.read_flow_run(runs[0].id)
+            return (found[0] if found else None), run
+
+    seen = last = None
+    while runner.is_alive() and seen is None:
+        artifact, run = asyncio.run(live_table())
+        last = (artifact and artifact.data, run and run.state.name)
+        if artifact is not None and not run.state.is_final():
+            rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+            semantic = next(r for r in rows if r["stage"] == "semantic")
+            if semantic["in"] > 0:
+                seen = (rows, run.state.name)
+        time.sleep(0.3)
+    runner.join()
+    server.stop()
+    summary = result["summary"]
+    assert seen is not None, f"the pass-rate table never showed a judged batch while the run was going on: {last}"
+    rows, state = seen
+    assert state == "Running"
+    semantic = next(r for r in rows if r["stage"] == "semantic")
+    assert 0 < semantic["in"] < summary["stages"]["semantic"]["in"], (semantic, summary["stages"]["semantic"])
+
+    async def events_and_run():
+        async with get_client() as client:
+            for _ in range(40):
+                events = await _events(client, STAGE_EVENT, since)
+                if len(events) >= 3:
+                    break
+                await asyncio.sleep(0.5)
+            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
+            return events, runs[0]
+
+    events, run = asyncio.run(events_and_run())
+    occurred = {e["payload"]["stage"]: dt.datetime.fromisoformat(e["occurred"].replace("Z", "+00:00")) for e in events}
+    assert set(occurred) == {"format", "execution", "semantic"}
+    # the format stage's last batch is in well before the judge has finished the last batches
+    assert occurred["format"] < occurred["semantic"] <= run.end_time, (occurred, run.end_time)
+    assert occurred["format"] < run.end_time - dt.timedelta(seconds=0.5), (occurred, run.end_time)
