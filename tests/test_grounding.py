@@ -18,7 +18,7 @@ from api_registry.spec import ToolSpec
 from apigen.models import FunctionCall
 from apigen.sim.content import make_pair
 from apigen.sim.server import registry_lookup
-from apigen.verify.grounding import CODES, RULES, check_grounding
+from apigen.verify.grounding import CODES, RULES, check_grounding, grade
 
 XLAM = Path(__file__).parent / "data" / "xlam" / "xlam_sample_15.jsonl"
 STYLES = ("simple", "multiple", "parallel", "parallel_multiple")
@@ -57,7 +57,7 @@ def codes(findings) -> list[str]:
 # --- the rule table -----------------------------------------------------------------------------
 
 def test_rule_table_has_one_stable_code_and_a_reason_per_rule():
-    assert CODES == ("placeholder_value", "ungrounded_value", "incomplete_answer")
+    assert CODES == ("placeholder_value", "empty_value", "ungrounded_value", "incomplete_answer")
     assert len({r.code for r in RULES}) == len(RULES)
     assert all(len(rule.why) > 80 for rule in RULES)  # each rule says why it exists
 
@@ -118,7 +118,6 @@ def test_placeholder_value_spares_values_the_query_gives(query, call):
 
 @pytest.mark.parametrize("query, call, param, value", [
     ("What's the weather in Paris?", ("get_weather", {"city": "London"}), "city", "'London'"),
-    ("What's the weather in Paris?", ("get_weather", {"city": "Paris", "days": 7}), "days", "7"),
     ("Quote for Apple", ("stock_quote", {"symbol": "GOOGL"}), "symbol", "'GOOGL'"),
     ("Convert 100 dollars to euros", ("convert_currency", {"amount": 250, "from_currency": "USD", "to_currency": "EUR"}),
      "amount", "250"),
@@ -127,14 +126,30 @@ def test_placeholder_value_spares_values_the_query_gives(query, call):
     ("Profile of the user", ("search", {"user_id": "u_88213"}), "user_id", "'u_88213'"),
     ("Open the docs", ("search", {"url": "https://docs.python.org/3/"}), "url", "'https://docs.python.org/3/'"),
     ("Stats for Messi", ("search", {"query": "Cristiano Ronaldo"}), "query", "'Cristiano Ronaldo'"),
-    ("Summarize the cat article",
-     ("search", {"query": "Quarterly revenue growth exceeded analyst expectations substantially"}), "query", "'Quarterly"),
-    ("Search for cats", ("search", {"query": "cats", "filters": {"year": 2019}}), "filters.year", "2019"),
+    ("Find the distance with radius = 3", ("search", {"limit": 4, "query": "distance"}), "limit", "4"),  # 3 unused
 ])
-def test_ungrounded_value_flags_values_the_query_never_gives(query, call, param, value):
+def test_ungrounded_value_flags_values_that_contradict_the_query(query, call, param, value):
+    """A value fails when the query gives another value of its kind that no argument uses (Paris ->
+    London, 100 -> 250, March -> April, Messi -> Ronaldo), or it is an identifier nobody gave."""
     findings = grounding(query, call)
     assert codes(findings) == ["ungrounded_value"], findings
     assert findings[0].call == 0 and f"parameter {param!r}" in findings[0].message and value in findings[0].message
+
+
+@pytest.mark.parametrize("query, call, param, value", [
+    # Used to fail (too lexical): nothing in the query contradicts these, a person may call them a
+    # sensible default or a fair reading, so the judge decides; without one they pass with a warning.
+    ("What's the weather in Paris?", ("get_weather", {"city": "Paris", "days": 7}), "days", "7"),
+    ("Summarize the cat article",
+     ("search", {"query": "Quarterly revenue growth exceeded analyst expectations substantially"}), "query", "'Quarterly"),
+    ("Search for cats", ("search", {"query": "cats", "filters": {"year": 2019}}), "filters.year", "2019"),
+    ("What's the weather at the office?", ("get_weather", {"city": "Paris"}), "city", "'Paris'"),
+])
+def test_a_value_neither_grounded_nor_wrong_is_undecided(query, call, param, value):
+    result = grade(query, TOOLS, [FunctionCall(name=call[0], arguments=call[1])])
+    assert result.failures == [] and codes(result.undecided) == ["value_undecided"], result
+    assert f"parameter {param!r}" in result.undecided[0].message and value in result.undecided[0].message
+    assert grounding(query, call) == []  # check_grounding reports failures only
 
 
 @pytest.mark.parametrize("query, call", [
@@ -218,9 +233,12 @@ def test_ungrounded_value_flags_a_number_the_query_does_not_give():
     findings = dated("Add 3 days to 2023-04-15", ("add_days_to_date", {"date": "2023-04-15", "days": 5}))
     assert codes(findings) == ["ungrounded_value"]
     assert "'days'" in findings[0].message and "a number the query does not give" in findings[0].message
-    findings = dated("Add some days to the current date", ("add_days_to_date", {"date": "2023-04-15", "days": 3}))
-    assert codes(findings) == ["ungrounded_value", "ungrounded_value"]
-    assert "a number the query does not give" in findings[1].message  # a count is not called a relative date
+    result = grade("Add some days to the current date", TOOLS + [ADD_DAYS, WEEKDAY],
+                   [FunctionCall(name="add_days_to_date", arguments={"date": "2023-04-15", "days": 3})])
+    assert codes(result.failures) == ["ungrounded_value"]  # the date for "the current date"
+    # the count: no number in the query, nothing contradicts it (used to fail: too lexical)
+    assert codes(result.undecided) == ["value_undecided"]
+    assert "a number the query does not give" in result.undecided[0].message  # not called a relative date
 
 
 # --- incomplete_answer --------------------------------------------------------------------------
@@ -279,13 +297,14 @@ def test_real_xlam_rows():
         row = json.loads(line)
         tools = [ToolSpec(**t) for t in json.loads(row["tools"])]
         calls = [FunctionCall(**a) for a in json.loads(row["answers"])]
-        found |= {(row["id"], f.code) for f in check_grounding(row["query"], tools, calls)}
+        result = grade(row["query"], tools, calls)
+        found |= {(row["id"], f.code) for f in result.failures + result.undecided}
     assert found == {
         # Row 6, "Identify the ID of 'Pulp Fiction' and search for torrents related to it": the answer
         # passes search_torrents(quantity=10). The query names no number of results and 10 is not the
-        # declared default (40): the model made the value up. A true finding, not a false positive --
-        # the value is harmless here, which is why grounding findings are evidence for stage 3 to weigh.
-        (6, "ungrounded_value"),
+        # declared default (40), but nothing in the query contradicts it either: undecided (it used to
+        # fail), for the judge to weigh -- the value is harmless here.
+        (6, "value_undecided"),
     }
     # Rows the rules must (and do) accept although a naive string match would not:
     #   0: type="game" for "games" (plural, and the default); 3: network_ids="1,8" for "'1' and '8'",
