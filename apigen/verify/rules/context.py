@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -59,12 +60,31 @@ def _same(a: Any, b: Any) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a.strip().lower() == b.strip().lower()
 
 
+_DESCRIBED_DEFAULT = re.compile(r"\bdefaults?(?:\s+value)?(?:\s+(?:is|to|of|=))?\s*[:=]?\s*(?:the\s+)?"
+                                r"(?:'([^'\n]{1,60})'|\"([^\"\n]{1,60})\"|([^\s,;()]{1,60}(?:\s[a-z]+)?))", re.I)
+
+
+def _described_default(value: Any, description: Any) -> bool:
+    """The parameter's description names the value as its default ("Default is 'global'", "Defaults to
+    square meters", "default 12"): documentation as good as a ``default`` key."""
+    if not isinstance(description, str) or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    for match in _DESCRIBED_DEFAULT.finditer(description[:2_000]):
+        stated = next(g for g in match.groups() if g is not None).strip().rstrip(".")
+        if stated and (_same(value, stated) or _same(value, stated.split()[0].rstrip("."))):
+            return True
+    return False
+
+
 def _declared(value: Any, schema: dict) -> bool:
-    """The value is the parameter's declared default or one of its enum values."""
+    """The value is the parameter's declared default (as a key or in its description) or one of its
+    enum values."""
     for option in _schema_options(schema):
         if "default" in option and option["default"] not in ("", None) and _same(value, option["default"]):
             return True
         if isinstance(option.get("enum"), list) and any(_same(value, e) for e in option["enum"]):
+            return True
+        if _described_default(value, option.get("description")):
             return True
     return False
 

@@ -87,6 +87,8 @@ def known_code(value: str, q: QueryIndex) -> bool:
     for name in _KNOWN.get(low, ()):
         if q.says(name) or (" " not in name and q.has_word(name)):
             return True
+        if " " not in name and len(name) <= 3 and q.says(".".join(name)):  # "U.S." for "US"/"USA"
+            return True
     return False
 
 

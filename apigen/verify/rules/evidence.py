@@ -152,6 +152,10 @@ def _string_problem(text: str, q: QueryIndex) -> str | None:
         return "a URL the query does not give"
     if _LOCALE.match(text):
         return None  # "en-US", "es_ES": a format the model picks, like "json"
+    parts = [p.strip() for p in text.split(",")]
+    if 1 < len(parts) <= 3 and parts[0] and len(parts[0].split()) <= 3 and _short_string_problem(parts[0], q) is None \
+            and any(_token_grounded(t, q) for t in _TOKEN.findall(parts[0])):
+        return None  # "Paris, France" / "Manhattan, New York City" for "Paris": a qualifier was added
     tokens = _TOKEN.findall(text)
     if len(text.split()) > 3:  # free text: grounded when most of its content words are in the query
         content = [t for t in tokens if (len(t) >= 3 and t.lower() not in _STOPWORDS) or t.isdigit()]
@@ -159,10 +163,6 @@ def _string_problem(text: str, q: QueryIndex) -> str | None:
         found = sum(_token_grounded(t, q) for t in content)
         return None if found * 2 >= len(content) else \
             f"free text whose content words are mostly absent from the query ({found}/{len(content)} found)"
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) > 1 and parts[0] and _short_string_problem(parts[0], q) is None and \
-            any(_token_grounded(t, q) for t in _TOKEN.findall(parts[0])):
-        return None  # "Paris, France" / "San Francisco, CA" for "Paris": a qualifier was added
     return _short_string_problem(text, q)
 
 def leaf_problem(leaf: Leaf, q: QueryIndex) -> str | None:

@@ -20,7 +20,12 @@ _TEMPLATE_NAMES = [re.compile(p) for p in (
     r"(example|sample|specific|some|my|dummy|fake|test)[_-][\w-]+",
     r"[a-z][\w-]*[_-](value|here|placeholder|goes[_-]here)",
     r"x{3,}[\w-]*|[\w-]*x{4,}",
+    r"(yyyy|yy)[-/.]mm[-/.]dd|dd[-/.]mm[-/.](yyyy|yy)|mm[-/.]dd[-/.](yyyy|yy)|hh:mm(:ss)?",  # format templates
 )]
+
+
+def _template(text: str) -> bool:
+    return bool(_WRAPPED.fullmatch(text)) or any(p.fullmatch(text) for p in _TEMPLATE_NAMES)
 
 
 def is_placeholder(value: Any) -> bool:
@@ -44,6 +49,8 @@ def is_placeholder(value: Any) -> bool:
 
 def placeholder_exempt(leaf: Leaf, ctx: Context) -> bool:
     """The query says the value (the user asked about that very string), or it is an enum value."""
+    if isinstance(leaf.value, str) and _template(leaf.value.strip()):  # "<dna_sequence>", "PLAYER_ID": as written
+        return leaf.value.strip().lower() in ctx.index.lower
     if isinstance(leaf.value, str) and (ctx.index.says(_fold(leaf.value)) or (
             len(squashed := re.sub(r"[^0-9a-z]+", "", _fold(leaf.value).lower())) >= 4 and squashed in ctx.index.squashed)):
         return True

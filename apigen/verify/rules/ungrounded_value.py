@@ -20,15 +20,18 @@ from itertools import islice
 from typing import Any, Iterator
 
 from apigen.models import Finding
-from apigen.verify.rules.context import Context, Leaf, _close_to_any, _show, _where
+from apigen.verify.rules.context import Context, Leaf, _close_to_any, _declared, _same, _show, _where
 from apigen.verify.rules.derivations import _KNOWN, derived
 from apigen.verify.rules.evidence import date_of, leaf_problem
 from apigen.verify.rules.placeholder_value import is_placeholder, placeholder_exempt
 from apigen.verify.rules.query import _fold, _squeeze, _subsequence
 from apigen.verify.rules.registry import Rule
-from apigen.verify.rules.vocabulary import MAX_MATCHES, _DIGIT_RUN, _EMAIL, _KEYWORDS, _STOPWORDS, _URL
+from apigen.verify.rules.vocabulary import (MAX_MATCHES, _DIGIT_RUN, _EMAIL, _KEYWORDS, _MONTH_NAME, _MONTHS, _STOPWORDS,
+                                            _TENS, _UNITS, _URL)
 
 UNDECIDED = "value_undecided"
+_NUMBER_WORDS = {w: n for w, n in {**_UNITS, **_TENS}.items() if n >= 2}
+_COUNT = "|".join(_NUMBER_WORDS)
 
 _ID_PARAM = re.compile(r"(?:^|[_.\[])ids?$|[a-z]Ids?$")
 _ID_LIKE = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{4,}|\d{5,}")
@@ -60,6 +63,18 @@ class _Used:
         return [t for t in self.tokens if t.isalpha() and 2 <= len(t) <= 6]
 
     @cached_property
+    def tool_words(self) -> set[str]:
+        """Words of the called tools' names and descriptions: a name the query shares with them is
+        the context of the request ("NFL" for ``nfl_data.player_record``), not a value."""
+        called = {call.name for call in self.ctx.calls}
+        text = " ".join(f"{t.name} {t.description}" for name, t in self.ctx.tools.items() if name in called)
+        return set(re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text[:20_000]).lower()))
+
+    def context(self, item: str) -> bool:
+        words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", _fold(item))]
+        return any(w in self.tool_words for w in words if w not in _STOPWORDS and len(w) >= 2)
+
+    @cached_property
     def dates(self) -> set[tuple[int, int, int]]:
         return {d for leaf in self.ctx.leaves if (d := date_of(leaf.value)) is not None}
 
@@ -75,7 +90,7 @@ class _Used:
         if any(code in self.tokens for code in _KNOWN.get(name, ())):
             return True
         initials, squeezed = "".join(w[0] for w in words), _squeeze(name)
-        return any((len(code) >= 2 and initials.startswith(code)) or
+        return any((len(code) >= 2 and (initials.startswith(code) or (len(initials) >= 2 and code.startswith(initials)))) or
                    (code[:1] == squeezed[:1] and _subsequence(_squeeze(code), squeezed)) for code in self.codes)
 
 
@@ -101,18 +116,22 @@ def _unused(leaf: Leaf, ctx: Context, used: _Used, date: tuple[int, int, int] | 
         return f"the query's date {'-'.join(map(str, missed[0]))} is used by no argument" if missed else None
     numeric = isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"-?\d+(?:\.\d+)?", value.strip()))
     if numeric:
-        for text in islice(_DIGIT_RUN.findall(q.lower), MAX_MATCHES):
-            if not used.number(float(text)):
+        stated = [(text, float(text)) for text in islice(_DIGIT_RUN.findall(q.lower), MAX_MATCHES)]
+        stated += [(word, float(_NUMBER_WORDS[word])) for word in q.words[:2_000] if word in _NUMBER_WORDS]
+        if isinstance(value, (int, str)) and str(value).strip().isdigit() and int(str(value).strip()) <= 12:
+            stated += [(name, float(_MONTHS[name])) for name in _MONTH_NAME.findall(q.lower)]  # "February" -> 2
+        for text, number in stated:
+            if not used.number(number):
                 return f"the query's number {text} is used by no argument"
         return None
     if isinstance(value, str) and len(value.split()) <= 3:
         for item in _named_items(q.text):
-            if not used.name(item):
+            if not used.name(item) and not used.context(item):
                 return f"the query's {item!r} is used by no argument"
     return None
 
 
-def _bound_elsewhere(leaf: Leaf, ctx: Context) -> str | None:
+def _bound_elsewhere(leaf: Leaf, ctx: Context, used: _Used) -> str | None:
     """The query binds this very parameter to a value ("radius = 3", "with a radius of 3", "iban:
     DE89...") and the argument is not grounded: the call carries another value than the one asked for.
     Free text counts only for an explicit ``=`` or ``:``."""
@@ -124,9 +143,19 @@ def _bound_elsewhere(leaf: Leaf, ctx: Context) -> str | None:
     glue = r"(?:=|:)" if free else r"(?:=|:|\bis\b|\bof\b|\bas\b)"
     pattern = re.compile(r"\b" + r"[\W_]+".join(map(re.escape, words)) + r"\s*" + glue + r"\s*[\"'\[{]?([^\s,;\"']+)")
     match = pattern.search(ctx.index.lower)
-    if match is None:
-        return None
-    return f"the query gives {name} as {match.group(1)!r}"
+    if match is not None and not _same(leaf.value, match.group(1).rstrip(".")):
+        return f"the query gives {name} as {match.group(1)!r}"
+    if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool):  # "two nights", "30 days"
+        for word in (w for w in words if len(w) >= 4 and w not in _STOPWORDS):
+            stem = word[:-1] if word.endswith("s") else word
+            counted = re.search(rf"(?<![\w.])({_COUNT}|\d[\d,]*(?:\.\d+)?)[\s-]+(?:[a-z]+\s+)?{re.escape(stem)}s?\b",
+                                ctx.index.lower)
+            if counted:
+                stated = counted.group(1)
+                number = _NUMBER_WORDS.get(stated) or float(stated.replace(",", "")) if stated not in _NUMBER_WORDS else _NUMBER_WORDS[stated]
+                if not _same(leaf.value, number) and not used.number(float(number)):  # a number no argument took
+                    return f"the query gives {counted.group()!r}"
+    return None
 
 
 def _invented_identifier(leaf: Leaf) -> str | None:
@@ -148,6 +177,11 @@ def classify(leaf: Leaf, ctx: Context, used: _Used) -> tuple[str, str] | None:
     """None when grounded; else (code, why): ``ungrounded_value`` or ``value_undecided``."""
     problem = leaf_problem(leaf, ctx.index)
     if not problem:
+        if _declared(leaf.value, leaf.schema) and not ctx.index.says(str(leaf.value)) and not (
+                isinstance(leaf.value, (int, float)) and ctx.index.has_number(leaf.value)):
+            bound = _bound_elsewhere(leaf, ctx, used)  # a default applies only when the query says nothing
+            if bound:
+                return "ungrounded_value", f"it is the parameter's default, but {bound}"
         return None
     date = date_of(leaf.value) if not isinstance(leaf.value, bool) else None
     if derived(leaf.value, ctx.index, date):
@@ -157,7 +191,7 @@ def classify(leaf: Leaf, ctx: Context, used: _Used) -> tuple[str, str] | None:
     invented = _invented_identifier(leaf)
     if invented:
         return "ungrounded_value", f"{problem}: {invented} nobody gave"
-    unused = _unused(leaf, ctx, used, date) or _bound_elsewhere(leaf, ctx)
+    unused = _unused(leaf, ctx, used, date) or _bound_elsewhere(leaf, ctx, used)
     if unused:
         return "ungrounded_value", f"{problem}, and {unused}"
     return UNDECIDED, problem
