@@ -115,6 +115,39 @@ def _near(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=0.015, abs_tol=0.051)
 
 
+_SCIENTIFIC = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(?:e|x\s*10\^?|\*\s*10\s*\*\*)\s*([-+]?\d{1,3})\b")
+_SI_PREFIX = {"p": 1e-12, "n": 1e-9, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
+_SI_QUANTITY = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([pnµμumkMG])(F|H|A|V|W|Hz|Ω|ohms?|C|J|Pa|s|g|L|l|m)\b")
+_FEET_INCHES = re.compile(r"(?<![\w.])(\d+)\s*(?:ft|feet|foot|')\s*(\d{1,2})\s*(?:in|inches|inch|\")?")
+_BOUND = re.compile(r"\b(less than|fewer than|under|below|more than|over|above|greater than|at least|at most)\s+(\d+)\b")
+
+
+def computed(value: float, q: QueryIndex) -> bool:
+    """A number the query states in another notation: "1e-9", "100µF" -> 0.0001, "5ft 10in" -> 70
+    inches, "less than 5" -> 4, "more than 5" -> 6."""
+    text = q.text[:20_000]
+    for match in _SCIENTIFIC.finditer(text):
+        try:
+            if _near(value, float(match.group(1)) * 10 ** int(match.group(2))):
+                return True
+        except OverflowError:
+            continue
+    for match in _SI_QUANTITY.finditer(text):
+        if math.isclose(value, float(match.group(1)) * _SI_PREFIX[match.group(2)], rel_tol=0.015):
+            return True
+    for match in _FEET_INCHES.finditer(text):
+        feet, inches = int(match.group(1)), int(match.group(2))
+        if _near(value, feet * 12 + inches) or _near(value, (feet * 12 + inches) * 2.54) or \
+                _near(value, (feet * 12 + inches) * 0.0254):
+            return True
+    for match in _BOUND.finditer(q.lower[:20_000]):
+        n = int(match.group(2))
+        step = -1 if match.group(1) in ("less than", "fewer than", "under", "below") else 1
+        if value == n + step or (match.group(1).startswith("at") and value == n):
+            return True
+    return False
+
+
 def converted(value: float, q: QueryIndex) -> bool:
     """A number the query states in another unit ("5 miles" -> 8.05 for kilometres, "212 F" -> 100)."""
     for match in _QUANTITY.finditer(q.lower[:20_000]):
@@ -179,10 +212,24 @@ def derived(value: Any, q: QueryIndex, date: tuple[int, int, int] | None) -> boo
     if date is not None and date_from_anchor(date, q):
         return True
     if isinstance(value, (int, float)):
-        return math.isfinite(float(value)) and converted(float(value), q)
+        try:
+            number = float(value)
+        except OverflowError:
+            return False
+        return math.isfinite(number) and (converted(number, q) or computed(number, q))
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
-            return converted(float(text), q)
-        return known_code(text, q)
+            return converted(float(text), q) or computed(float(text), q)
+        return known_code(text, q) or word_form(text, q)
     return False
+
+
+def word_form(value: str, q: QueryIndex) -> bool:
+    """One word the query writes in another form: "Germany" for "German", "Italy" for "Italian"."""
+    word = value.lower()
+    if not word.isalpha() or len(word) < 5:
+        return False
+    stems = {word, word[:-1]}
+    return any(len(w) >= 5 and (w.startswith(tuple(stems)) or word.startswith((w, w[:-1])))
+               for w in set(q.words[:5_000]))

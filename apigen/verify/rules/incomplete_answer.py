@@ -36,6 +36,9 @@ def _enumerations(q: QueryIndex, descriptions: str) -> Iterator[tuple[list[str],
             if _NOT_A_REQUEST.search(before) or match.group().lower() in descriptions:
                 continue
             items = [i.strip("'\" ").rstrip(".") for i in re.findall(item, match.group())]
+            if item is _CAP:  # "Madrid's" is Madrid; "Mike. In" ends at the sentence; "I'm" is no item
+                items = [re.sub(r"'s$", "", re.split(r"\.\s", i)[0]) for i in items]
+                items = [i for i in items if not re.fullmatch(r"I(?:'[a-z]+)?", i)]
             if item is _CAP:  # "Compare Paris and Rome": the verb is not an item
                 items = [" ".join(_drop_leading_stopwords(i.split())) for i in items]
                 items = [i for i in items if i]

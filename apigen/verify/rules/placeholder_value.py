@@ -49,8 +49,12 @@ def is_placeholder(value: Any) -> bool:
 
 def placeholder_exempt(leaf: Leaf, ctx: Context) -> bool:
     """The query says the value (the user asked about that very string), or it is an enum value."""
-    if isinstance(leaf.value, str) and _template(leaf.value.strip()):  # "<dna_sequence>", "PLAYER_ID": as written
-        return leaf.value.strip().lower() in ctx.index.lower
+    if isinstance(leaf.value, str) and _template(text := leaf.value.strip()):  # "<dna_sequence>", "PLAYER_ID": as written
+        if text.lower() in ctx.index.lower:
+            return True
+        parts = text.split("_")  # "EUR_USD" for "EUR/USD": the same capitals, punctuated
+        return text.isupper() and len(parts) > 1 and \
+            re.search(r"[\W_]{0,3}".join(map(re.escape, parts)), ctx.index.text) is not None
     if isinstance(leaf.value, str) and (ctx.index.says(_fold(leaf.value)) or (
             len(squashed := re.sub(r"[^0-9a-z]+", "", _fold(leaf.value).lower())) >= 4 and squashed in ctx.index.squashed)):
         return True

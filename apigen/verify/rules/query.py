@@ -137,7 +137,7 @@ class QueryIndex:
         for y, m, d in re.findall(r"\b(19\d\d|20\d\d)(\d\d)(\d\d)\b", lower):
             dates.add((int(y), int(m), int(d)))
         month = rf"({'|'.join(_MONTHS)}|{'|'.join(_MONTH_ABBR)})\.?"
-        for name, d, y in re.findall(rf"\b{month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", lower):
+        for name, d, y in re.findall(rf"\b{month}\s*(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(\d{{4}}))?\b", lower):
             m = _MONTHS.get(name) or _MONTH_ABBR[name]
             month_days.add((m, int(d)))
             if y:

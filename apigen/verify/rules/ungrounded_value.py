@@ -72,7 +72,8 @@ class _Used:
 
     def context(self, item: str) -> bool:
         words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", _fold(item))]
-        return any(w in self.tool_words for w in words if w not in _STOPWORDS and len(w) >= 2)
+        content = [w for w in words if w not in _STOPWORDS and len(w) >= 2]
+        return bool(content) and all(w in self.tool_words for w in content)
 
     @cached_property
     def dates(self) -> set[tuple[int, int, int]]:
@@ -102,7 +103,8 @@ def _named_items(text: str) -> Iterator[str]:
         words = match.group().split()
         if _SENTENCE_START.search(text[max(match.start() - 3, 0):match.start()]) or match.start() == 0:
             words = words[1:]
-        words = [w for w in words if w.lower().strip(".'") not in _STOPWORDS and w.lower() not in _KEYWORDS]
+        words = [w for w in words if w.lower().strip(".'") not in _STOPWORDS and w.lower() not in _KEYWORDS
+                 and not re.fullmatch(r"I'\w+", w)]  # "I'm", "I'd"
         if words:
             yield " ".join(words)
 
@@ -131,6 +133,16 @@ def _unused(leaf: Leaf, ctx: Context, used: _Used, date: tuple[int, int, int] | 
     return None
 
 
+def _taken(stated: str, used: _Used) -> bool:
+    """Some argument carries the stated value (another call's, in a query with several)."""
+    number = re.fullmatch(r"-?\d[\d,]*(?:\.\d+)?", stated.rstrip("%"))
+    if number:
+        value = float(stated.rstrip("%").replace(",", ""))
+        return used.number(value / 100 if stated.endswith("%") else value) or used.number(value)
+    words = re.findall(r"[a-z0-9]+", stated.lower())
+    return bool(words) and all(w in used.tokens for w in words)
+
+
 def _bound_elsewhere(leaf: Leaf, ctx: Context, used: _Used) -> str | None:
     """The query binds this very parameter to a value ("radius = 3", "with a radius of 3", "iban:
     DE89...") and the argument is not grounded: the call carries another value than the one asked for.
@@ -140,11 +152,18 @@ def _bound_elsewhere(leaf: Leaf, ctx: Context, used: _Used) -> str | None:
     if not words or max(len(w) for w in words) < 3:
         return None
     free = isinstance(leaf.value, str) and len(leaf.value.split()) > 3
-    glue = r"(?:=|:)" if free else r"(?:=|:|\bis\b|\bof\b|\bas\b)"
-    pattern = re.compile(r"\b" + r"[\W_]+".join(map(re.escape, words)) + r"\s*" + glue + r"\s*[\"'\[{]?([^\s,;\"']+)")
-    match = pattern.search(ctx.index.lower)
-    if match is not None and not _same(leaf.value, match.group(1).rstrip(".")):
-        return f"the query gives {name} as {match.group(1)!r}"
+    head = r"\b" + r"[\W_]+".join(map(re.escape, words)) + r"\s*"
+    patterns = [head + r"(?:=|:)\s*[\"'\[{]?([^\s,;\"'\[\]{}]+)"]
+    if not free:  # "a radius of 3", "growth rate is '1.5%'": a number or a quoted value only
+        patterns.append(head + r"(?:\bis\b|\bof\b|\bas\b)\s*(-?\d[\d,]*(?:\.\d+)?%?|'[^'\n]{1,40}'|\"[^\"\n]{1,40}\")")
+    for pattern in patterns:
+        match = re.search(pattern, ctx.index.lower)
+        if match is None:
+            continue
+        stated = match.group(1).strip("'\"").rstrip(".")
+        if not stated or stated in _STOPWORDS or _same(leaf.value, stated) or _taken(stated, used):
+            continue
+        return f"the query gives {name} as {stated!r}"
     if isinstance(leaf.value, (int, float)) and not isinstance(leaf.value, bool):  # "two nights", "30 days"
         for word in (w for w in words if len(w) >= 4 and w not in _STOPWORDS):
             stem = word[:-1] if word.endswith("s") else word
