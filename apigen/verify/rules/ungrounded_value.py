@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any, Iterator
 
 from apigen.models import Finding
-from apigen.verify.rules.context import Context, Leaf, _close_to_any, _declared, _same, _show, _where
+from apigen.verify.rules.context import Context, Leaf, _close_to_any, _declared, _same, _schema_options, _show, _where
 from apigen.verify.rules.derivations import _KNOWN, derived
 from apigen.verify.rules.evidence import date_of, leaf_problem
 from apigen.verify.rules.placeholder_value import is_placeholder, placeholder_exempt
@@ -125,8 +125,10 @@ def _unused(leaf: Leaf, ctx: Context, used: _Used, date: tuple[int, int, int] | 
         for text, number in stated:
             if not used.number(number):
                 return f"the query's number {text} is used by no argument"
-        return None
-    if isinstance(value, str) and len(value.split()) <= 3:
+        kinds = {o.get("type") for o in _schema_options(leaf.schema)} - {None, "null"}
+        if not kinds or kinds & {"number", "integer", "float"}:
+            return None  # a number for a parameter that takes numbers: only a number contradicts it
+    if isinstance(value, (str, int, float)) and len(str(value).split()) <= 3:  # 7 for a city: the names
         for item in _named_items(q.text):
             if not used.name(item) and not used.context(item):
                 return f"the query's {item!r} is used by no argument"
