@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 
-from apigen.verify.rules.vocabulary import *  # noqa: F403
-from apigen.verify.rules.vocabulary import _CLOCK, _DIGIT_RUN, _LEADING_POINT, _MONTH_ABBR, _MONTH_NAME, _MONTHS, _NOON, _NOT_ALNUM, _NUMBER_WITH_UNIT, _NUMBER_WORD, _ONE_UNIT, _ORDINALS, _OTHER_NUMBER_WORDS, _RELATIVE_TIME, _SCALES, _SEPARATORS, _SHORT_MONTH_DAY, _STOPWORDS, _TENS, _UNIT_FACTORS, _UNITS, _WORD
 from apigen.verify.rules.context_math import _close_to_any
+from apigen.verify.rules.vocabulary import (MAX_QUERY_CHARS, MAX_RUN_WORDS, MAX_RUNS, _CLOCK, _DIGIT_RUN, _LEADING_POINT,
+                                            _MONTH_ABBR, _MONTH_NAME, _MONTHS, _NOON, _NOT_ALNUM, _NUMBER_WITH_UNIT,
+                                            _NUMBER_WORD, _ONE_UNIT, _ORDINALS, _OTHER_NUMBER_WORDS, _RELATIVE_TIME,
+                                            _SCALES, _SEPARATORS, _SHORT_MONTH_DAY, _STOPWORDS, _TENS, _UNIT_FACTORS,
+                                            _UNITS, _WORD)
 
 
 def _loose(text: str) -> str:

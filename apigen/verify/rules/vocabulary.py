@@ -1,4 +1,12 @@
-"""Word lists, limits and patterns the grounding rules share (the vocabulary of values and queries)."""
+"""Word lists, limits and patterns the grounding rules share (the vocabulary of values and queries).
+
+The query and the values are untrusted, so the work is linear in their size and bounded per row:
+the query is indexed once (its numbers, words, token n-grams, capitalized runs), every membership
+test against it is a set lookup, a bisection or one C-level substring search, no pattern can
+backtrack over a long run of digits or list items, and at most ``MAX_QUERY_CHARS`` of the query,
+``MAX_LEAVES`` argument values and ``MAX_VALUE_CHARS`` of each are considered (far above any real
+row: an 84 KB query took 63 CPU-seconds before; no row takes more than a fraction of a second now).
+"""
 
 from __future__ import annotations
 
