@@ -97,7 +97,7 @@ def _unrunnable_calls(samples: list[Sample], signatures: Signatures) -> list[Sam
 def _grounding_rules(samples: list[Sample], judge: bool) -> list[Sample]:
     """Semantic verdicts the grounding rules decide, by ``run_semantic`` itself (without a judge): a
     sample whose calls wait for the sandbox waits here too, and with a judge, what the rules pass
-    waits for it."""
+    waits for it (values the rules leave undecided included: without a judge they pass as warnings)."""
     ready = [i for i, s in enumerate(samples) if "execution" in s.verdicts]
     if not ready:
         return samples

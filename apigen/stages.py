@@ -12,7 +12,7 @@ from apigen.llm import CallStats, Endpoint
 from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import call_shape, check_format, decode_answers, unusable_answers
-from apigen.verify.grounding import check_grounding
+from apigen.verify.grounding import grade
 from apigen.verify.semantic import is_undecided, judge_batch
 
 
@@ -76,17 +76,18 @@ def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sam
 
 async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None,
                        per_request: int = 1) -> tuple[list[Sample], CallStats]:
-    """Grounding rules first (free); the LLM judge, if there is one, only for what they let through,
-    ``per_request`` samples in each judge request."""
+    """Grounding rules first (free); the LLM judge, if there is one, only for what they let through
+    (values the rules leave undecided included), ``per_request`` samples in each judge request."""
     out, alive = skip_dead(samples, "semantic")
     to_judge = []
     for i in alive:
-        findings = check_grounding(out[i].query, out[i].tools, calls_of(out[i]))
-        if findings:
-            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(findings),
+        grounding = grade(out[i].query, out[i].tools, calls_of(out[i]))
+        if grounding.failures:
+            out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(grounding.failures),
                                                      reason="deterministic grounding rules", decided_by="rules"))
-        elif endpoint is None:
+        elif endpoint is None:  # undecided values (neither grounded nor wrong) pass, as warnings
             out[i] = out[i].with_verdict(StageResult(stage="semantic", status="passed", decided_by="rules",
+                                                     warnings=tuple(grounding.undecided),
                                                      reason="deterministic grounding rules only (no judge model)"))
         else:
             to_judge.append(i)

@@ -64,6 +64,8 @@ def stage_dict(stage: str, verdict: StageResult | None, limit: int = _FINDING_LI
             out["results_omitted"] = len(results) - len(out["results"])
     else:
         out["reason"] = clip(replace_surrogates(verdict.reason or ""), MESSAGE_CHARS)
+        if verdict.warnings:  # values the grounding rules left undecided (no judge ran)
+            _findings(out, "warnings", verdict.warnings, limit)
     return out
 
 

@@ -18,7 +18,7 @@ from api_registry.spec import ToolSpec
 from apigen.models import FunctionCall
 from apigen.sim.content import make_pair
 from apigen.sim.server import registry_lookup
-from apigen.verify.grounding import CODES, RULES, check_grounding
+from apigen.verify.grounding import CODES, RULES, check_grounding, grade
 
 XLAM = Path(__file__).parent / "data" / "xlam" / "xlam_sample_15.jsonl"
 STYLES = ("simple", "multiple", "parallel", "parallel_multiple")
@@ -57,7 +57,7 @@ def codes(findings) -> list[str]:
 # --- the rule table -----------------------------------------------------------------------------
 
 def test_rule_table_has_one_stable_code_and_a_reason_per_rule():
-    assert CODES == ("placeholder_value", "ungrounded_value", "incomplete_answer")
+    assert CODES == ("placeholder_value", "empty_value", "ungrounded_value", "incomplete_answer")
     assert len({r.code for r in RULES}) == len(RULES)
     assert all(len(rule.why) > 80 for rule in RULES)  # each rule says why it exists
 
@@ -118,7 +118,6 @@ def test_placeholder_value_spares_values_the_query_gives(query, call):
 
 @pytest.mark.parametrize("query, call, param, value", [
     ("What's the weather in Paris?", ("get_weather", {"city": "London"}), "city", "'London'"),
-    ("What's the weather in Paris?", ("get_weather", {"city": "Paris", "days": 7}), "days", "7"),
     ("Quote for Apple", ("stock_quote", {"symbol": "GOOGL"}), "symbol", "'GOOGL'"),
     ("Convert 100 dollars to euros", ("convert_currency", {"amount": 250, "from_currency": "USD", "to_currency": "EUR"}),
      "amount", "250"),
@@ -127,14 +126,30 @@ def test_placeholder_value_spares_values_the_query_gives(query, call):
     ("Profile of the user", ("search", {"user_id": "u_88213"}), "user_id", "'u_88213'"),
     ("Open the docs", ("search", {"url": "https://docs.python.org/3/"}), "url", "'https://docs.python.org/3/'"),
     ("Stats for Messi", ("search", {"query": "Cristiano Ronaldo"}), "query", "'Cristiano Ronaldo'"),
-    ("Summarize the cat article",
-     ("search", {"query": "Quarterly revenue growth exceeded analyst expectations substantially"}), "query", "'Quarterly"),
-    ("Search for cats", ("search", {"query": "cats", "filters": {"year": 2019}}), "filters.year", "2019"),
+    ("Find the distance with radius = 3", ("search", {"limit": 4, "query": "distance"}), "limit", "4"),  # 3 unused
 ])
-def test_ungrounded_value_flags_values_the_query_never_gives(query, call, param, value):
+def test_ungrounded_value_flags_values_that_contradict_the_query(query, call, param, value):
+    """A value fails when the query gives another value of its kind that no argument uses (Paris ->
+    London, 100 -> 250, March -> April, Messi -> Ronaldo), or it is an identifier nobody gave."""
     findings = grounding(query, call)
     assert codes(findings) == ["ungrounded_value"], findings
     assert findings[0].call == 0 and f"parameter {param!r}" in findings[0].message and value in findings[0].message
+
+
+@pytest.mark.parametrize("query, call, param, value", [
+    # Used to fail (too lexical): nothing in the query contradicts these, a person may call them a
+    # sensible default or a fair reading, so the judge decides; without one they pass with a warning.
+    ("What's the weather in Paris?", ("get_weather", {"city": "Paris", "days": 7}), "days", "7"),
+    ("Summarize the cat article",
+     ("search", {"query": "Quarterly revenue growth exceeded analyst expectations substantially"}), "query", "'Quarterly"),
+    ("Search for cats", ("search", {"query": "cats", "filters": {"year": 2019}}), "filters.year", "2019"),
+    ("What's the weather at the office?", ("get_weather", {"city": "Paris"}), "city", "'Paris'"),
+])
+def test_a_value_neither_grounded_nor_wrong_is_undecided(query, call, param, value):
+    result = grade(query, TOOLS, [FunctionCall(name=call[0], arguments=call[1])])
+    assert result.failures == [] and codes(result.undecided) == ["value_undecided"], result
+    assert f"parameter {param!r}" in result.undecided[0].message and value in result.undecided[0].message
+    assert grounding(query, call) == []  # check_grounding reports failures only
 
 
 @pytest.mark.parametrize("query, call", [
@@ -218,9 +233,12 @@ def test_ungrounded_value_flags_a_number_the_query_does_not_give():
     findings = dated("Add 3 days to 2023-04-15", ("add_days_to_date", {"date": "2023-04-15", "days": 5}))
     assert codes(findings) == ["ungrounded_value"]
     assert "'days'" in findings[0].message and "a number the query does not give" in findings[0].message
-    findings = dated("Add some days to the current date", ("add_days_to_date", {"date": "2023-04-15", "days": 3}))
-    assert codes(findings) == ["ungrounded_value", "ungrounded_value"]
-    assert "a number the query does not give" in findings[1].message  # a count is not called a relative date
+    result = grade("Add some days to the current date", TOOLS + [ADD_DAYS, WEEKDAY],
+                   [FunctionCall(name="add_days_to_date", arguments={"date": "2023-04-15", "days": 3})])
+    assert codes(result.failures) == ["ungrounded_value"]  # the date for "the current date"
+    # the count: no number in the query, nothing contradicts it (used to fail: too lexical)
+    assert codes(result.undecided) == ["value_undecided"]
+    assert "a number the query does not give" in result.undecided[0].message  # not called a relative date
 
 
 # --- incomplete_answer --------------------------------------------------------------------------
@@ -279,13 +297,14 @@ def test_real_xlam_rows():
         row = json.loads(line)
         tools = [ToolSpec(**t) for t in json.loads(row["tools"])]
         calls = [FunctionCall(**a) for a in json.loads(row["answers"])]
-        found |= {(row["id"], f.code) for f in check_grounding(row["query"], tools, calls)}
+        result = grade(row["query"], tools, calls)
+        found |= {(row["id"], f.code) for f in result.failures + result.undecided}
     assert found == {
         # Row 6, "Identify the ID of 'Pulp Fiction' and search for torrents related to it": the answer
         # passes search_torrents(quantity=10). The query names no number of results and 10 is not the
-        # declared default (40): the model made the value up. A true finding, not a false positive --
-        # the value is harmless here, which is why grounding findings are evidence for stage 3 to weigh.
-        (6, "ungrounded_value"),
+        # declared default (40), but nothing in the query contradicts it either: undecided (it used to
+        # fail), for the judge to weigh -- the value is harmless here.
+        (6, "value_undecided"),
     }
     # Rows the rules must (and do) accept although a naive string match would not:
     #   0: type="game" for "games" (plural, and the default); 3: network_ids="1,8" for "'1' and '8'",
@@ -327,9 +346,161 @@ def test_mismatch_pairs_are_caught_as_ungrounded():
     caught = sum(any(f.code == "ungrounded_value" for f in check_grounding(query, tools, calls))
                  for _, query, tools, calls in pairs)
     any_finding = sum(bool(check_grounding(query, tools, calls)) for _, query, tools, calls in pairs)
-    # Measured: 243/300 (81%) by ungrounded_value, 247/300 with placeholder_value ('12345',
-    # 'a..b@example.com' swapped in); 79-82% over 3 x 1000 pairs with other seeds. The rest swap in
+    # Measured: 237/300 (79%) by ungrounded_value, 242/300 with placeholder_value ('12345',
+    # 'a..b@example.com' swapped in) -- the same 242 the old, more lexical rules failed; 76-80% over
+    # 2 x 1000 pairs with other seeds; 16/300 more are undecided (for the judge). The rest swap in
     # values the rules accept by design: enum values ("mars" -> "jupiter"), lowercase words
     # ("listen" -> "apple"), 0/1, or numbers that occur elsewhere in the query (small-integer matrices).
     assert caught / len(pairs) >= 0.75
     assert any_finding >= caught
+
+
+# --- the registry: a rule is one module --------------------------------------------------------
+
+def test_a_rule_is_one_module_found_by_the_registry(tmp_path, monkeypatch):
+    """Adding a rule touches one new file: ``discover`` picks up every module defining ``RULE``,
+    in ``order``, and ignores helper modules."""
+    from apigen.verify.rules.registry import discover, grade as run_rules
+    package = tmp_path / "myrules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("LIMIT = 3\n")
+    (package / "shouting.py").write_text(
+        "from apigen.models import Finding\nfrom apigen.verify.rules.registry import Rule\n"
+        "def shouting(ctx):\n    '''A query in capitals.'''\n"
+        "    if ctx.query.isupper():\n        yield Finding(code='shouting', message='the query shouts')\n"
+        "RULE = Rule('shouting', shouting, order=5)\n")
+    (package / "late.py").write_text(
+        "from apigen.verify.rules.registry import Rule\nRULE = Rule('late', lambda ctx: iter(()), order=99)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rules = discover("myrules")
+    assert [r.code for r in rules] == ["shouting", "late"]
+    assert codes(run_rules("WEATHER IN PARIS", TOOLS, [], rules).failures) == ["shouting"]
+    assert run_rules("weather in Paris", TOOLS, [], rules).failures == []
+
+
+# --- placeholders people recognize -------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["PLAYER_ID", "TEAM_NAME", "example_user", "sample_text", "your_city",
+                                   "specific_date", "city_value", "<city name>", "xxx", "YYYY-MM-DD", "name_here"])
+def test_template_values_are_placeholders(value):
+    findings = grounding("Get the stats of the player for the city", ("search", {"query": value}))
+    assert codes(findings) == ["placeholder_value"], findings
+
+
+@pytest.mark.parametrize("query, value", [
+    ("What does the constant PLAYER_ID hold?", "PLAYER_ID"),      # the query writes it as it is
+    ("Rate the pair EUR_USD", "EUR_USD"),
+    ("Look up the symbol EUR/USD", "EUR_USD"),                    # an old exemption kept: the code, punctuated
+])
+def test_template_values_the_query_writes_are_not_placeholders(query, value):
+    assert "placeholder_value" not in codes(grounding(query, ("search", {"query": value})))
+
+
+def test_a_template_is_not_excused_by_the_words_of_its_name():
+    """"player ID" in the query does not make ``PLAYER_ID`` a value (it used to: squashed match)."""
+    assert codes(grounding("Show the stats for a player ID", ("search", {"user_id": "PLAYER_ID"}))) == ["placeholder_value"]
+
+
+# --- empty_value ---------------------------------------------------------------------------------
+
+REQUIRED = ToolSpec(name="lookup", description="Look up a word.", parameters={
+    "type": "object", "required": ["word"],
+    "properties": {"word": {"type": "string"}, "language": {"type": "string"}, "tags": {"type": "array"}}})
+
+
+@pytest.mark.parametrize("query, arguments, expected", [
+    ("Define the word 'serendipity'", {"word": ""}, ["empty_value"]),                     # required
+    ("Define serendipity in the French language", {"word": "serendipity", "language": " "}, ["empty_value"]),  # named
+    ("Define serendipity", {"word": "serendipity", "language": ""}, []),                  # optional, not asked
+    ("Define serendipity", {"word": "serendipity", "tags": []}, []),                      # an empty list is a value
+    ("Look up the empty string", {"word": ""}, []),                                       # asked for
+])
+def test_empty_value(query, arguments, expected):
+    findings = check_grounding(query, [REQUIRED], [FunctionCall(name="lookup", arguments=arguments)])
+    assert codes(findings) == expected, findings
+
+
+# --- values people derive ------------------------------------------------------------------------
+
+CODES_TOOL = tool("lookup_country", "Country facts.", country="string", currency="string", language="string",
+                  airport="string", state="string")
+CONVERT = tool("convert", "Convert a distance.", km="number", celsius="number", capacitance="number", height="number",
+               limit="integer")
+
+
+@pytest.mark.parametrize("query, call", [
+    ("Facts about Germany", ("lookup_country", {"country": "DE"})),
+    ("Facts about Germany", ("lookup_country", {"country": "DEU"})),
+    ("Prices in British pounds", ("lookup_country", {"currency": "GBP"})),
+    ("Translate it to Spanish", ("lookup_country", {"language": "es"})),
+    ("Flights out of Heathrow", ("lookup_country", {"airport": "LHR"})),
+    ("Taxes in California", ("lookup_country", {"state": "CA"})),
+    ("Who led the U.S. in 1861?", ("lookup_country", {"country": "USA"})),
+    ("Weather in the capital of France", ("lookup_country", {"country": "France", "state": "Paris"})),
+    ("Key events in German history", ("lookup_country", {"country": "Germany"})),
+    ("How far is 5 miles?", ("convert", {"km": 8.05})),
+    ("Is 100 F hot?", ("convert", {"celsius": 37.8})),
+    ("An LC circuit with 100µF", ("convert", {"capacitance": 0.0001})),
+    ("I am 5ft 10in tall", ("convert", {"height": 70})),
+    ("Recipes with less than 5 ingredients", ("convert", {"limit": 4})),
+])
+def test_derived_values_are_grounded(query, call):
+    result = grade(query, TOOLS + [CODES_TOOL, CONVERT], [FunctionCall(name=call[0], arguments=call[1])])
+    assert result.failures == [] and result.undecided == [], result
+
+
+@pytest.mark.parametrize("query, date", [
+    ("Add 3 days to 2024-03-01", "2024-03-04"),
+    ("A week after March 1, 2024", "2024-03-08"),
+    ("Two months before 2024-05-31", "2024-03-31"),
+])
+def test_a_date_computed_from_a_stated_anchor_is_grounded(query, date):
+    result = grade(query, TOOLS + [WEEKDAY], [FunctionCall(name="day_of_week", arguments={"date": date})])
+    assert result.failures == [] and result.undecided == [], result
+    wrong = grade(query, TOOLS + [WEEKDAY], [FunctionCall(name="day_of_week", arguments={"date": "2024-03-05"})])
+    assert codes(wrong.failures) == ["ungrounded_value"]  # another date: the stated anchor went unused
+
+
+def test_a_documented_default_grounds_a_value_unless_the_query_says_otherwise():
+    traits = tool("traits", "Personality traits.", trait_count={"type": "integer",
+                                                               "description": "How many traits, default is 5"})
+    region = tool("most_followed", "Most followed.", region={"type": "string", "description": "Default is 'global'."})
+    assert grade("Find personality traits of joggers", [traits],
+                 [FunctionCall(name="traits", arguments={"trait_count": 5})]) == grade("", [], [])
+    assert grade("Most followed psychologists", [region],
+                 [FunctionCall(name="most_followed", arguments={"region": "global"})]).failures == []
+    failed = check_grounding("Find three personality traits of joggers", [traits],
+                             [FunctionCall(name="traits", arguments={"trait_count": 5})])
+    assert codes(failed) == ["ungrounded_value"] and "default" in failed[0].message and "three" in failed[0].message
+
+
+def test_context_names_are_not_unused_values():
+    """"NFL" names the tool's domain (nfl_data), not a value the call should carry: the team, a fact
+    the query does not state, is undecided, not a contradiction."""
+    nfl = tool("nfl_data", "NFL player records.", player="string", team="string")
+    result = grade("Record of Tom Brady in the 2020 NFL season", [nfl],
+                   [FunctionCall(name="nfl_data", arguments={"player": "Tom Brady", "team": "Tampa Bay Buccaneers"})])
+    assert result.failures == [] and codes(result.undecided) == ["value_undecided"]
+
+
+# --- the semantic stage: undecided values pass as warnings without a judge -------------------------
+
+def test_run_semantic_without_a_judge_passes_undecided_values_as_warnings():
+    from apigen.llm import run_sync
+    from apigen.models import Provenance, Sample, Style
+    from apigen.stages import run_semantic
+    prov = Provenance(style=Style.SIMPLE, category="c", generator_model="m", prompt_version="p", seed=0,
+                      request_index=0, pair_index=0)
+
+    def sample(query, arguments):
+        return Sample(key=query, query=query, tools=[WEATHER], provenance=prov,
+                      answers=[{"name": "get_weather", "arguments": arguments}])
+    judged, _ = run_sync(run_semantic([sample("Weather in Paris", {"city": "Paris", "days": 7}),
+                                       sample("Weather in Paris", {"city": "London"}),
+                                       sample("Weather in Paris", {"city": "Paris"})], None))
+    undecided, contradicted, grounded = (s.verdicts["semantic"] for s in judged)
+    assert undecided.status == "passed" and [w.code for w in undecided.warnings] == ["value_undecided"]
+    assert undecided.decided_by == "rules"
+    assert contradicted.status == "failed" and contradicted.codes == ["ungrounded_value"]
+    assert grounded.status == "passed" and grounded.warnings == ()
