@@ -83,7 +83,7 @@ def test_export_to_s3_has_xlam_columns_and_types(s3):
     for field in xlam.schema:  # query string, id int64, answers string, tools string
         assert verified.schema.field(field.name).type == field.type
     rows = verified.to_pylist()
-    assert [r["query"] for r in rows] == ["f of 1", "f of 2"] and [r["id"] for r in rows] == [0, 1]
+    assert [r["query"] for r in rows] == ["f of 1", "f of 2"] and [r["id"] for r in rows] == [1, 2]
     assert json.loads(rows[0]["answers"]) == [{"name": "f", "arguments": {"x": 1}}]
     rejected = read_table(s3, f"{BUCKET}/run1/rejected").to_pylist()
     assert len(rejected) == 1 and rejected[0]["rejected_stage"] == "execution"
