@@ -125,7 +125,9 @@ def test_openai_row_parallel_calls_and_no_call():
     assert all(isinstance(c["function"]["arguments"], str) for c in calls)
     ids = [c["id"] for c in calls]
     assert len(set(ids)) == 2 and all(len(i) == 9 and i.isalnum() for i in ids)
-    assert ids == [c["id"] for c in openai_messages.row(PARALLEL, None)["messages"][1]["tool_calls"]]  # deterministic
+    unexecuted = openai_messages.row(PARALLEL, None)  # execution did not run: no invented tool output
+    assert ids == [c["id"] for c in unexecuted["messages"][1]["tool_calls"]]  # deterministic
+    assert [m["role"] for m in unexecuted["messages"]] == ["user", "assistant"]
     assert [(t["role"], t["tool_call_id"], json.loads(t["content"])) for t in tools] == [
         ("tool", ids[0], {"forecast": ["sun"]}), ("tool", ids[1], {"forecast": ["rain", "sun"]})]
     assert row["tools"][0] == {"type": "function", "function": {
@@ -141,8 +143,8 @@ def test_openai_row_parallel_calls_and_no_call():
 
 def test_hand_made_rows_pass_real_chat_templates():
     rows = [openai_messages.row(PARALLEL, [{"forecast": ["sun"]}, {"forecast": ["rain", "sun"]}]),
-            openai_messages.row(NO_CALL, [])]
-    assert check_with_chat_templates(rows) == 2 * len(TEMPLATES)
+            openai_messages.row(PARALLEL, None), openai_messages.row(NO_CALL, [])]
+    assert check_with_chat_templates(rows) == 3 * len(TEMPLATES)
 
 
 def test_openai_rows_typecheck_as_openai_params():

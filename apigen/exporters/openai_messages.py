@@ -34,8 +34,8 @@ def tools(sample: Sample) -> list[dict[str, Any]]:
 
 
 def row(sample: Sample, results: Sequence[Any] | None) -> dict[str, Any]:
-    """``results``: the execution stage's per-call results (None when execution did not run; the tool
-    messages then say so rather than invent an output)."""
+    """``results``: the execution stage's per-call results. None when execution did not run (e.g. a tool
+    without implementation): the row then ends at the assistant's calls, with no invented tool output."""
     user = {"role": "user", "content": sample.query}
     calls = sample.calls
     if not calls:
@@ -44,9 +44,9 @@ def row(sample: Sample, results: Sequence[Any] | None) -> dict[str, Any]:
     assistant = {"role": "assistant", "content": None, "tool_calls": [
         {"id": ids[i], "type": "function", "function": {"name": c.name, "arguments": _dump(c.arguments)}}
         for i, c in enumerate(calls)]}
-    replies = [{"role": "tool", "tool_call_id": ids[i],
-                "content": _dump(results[i]) if results is not None and i < len(results) else _dump(None)}
-               for i in range(len(calls))]
+    replies = [] if results is None else [
+        {"role": "tool", "tool_call_id": ids[i], "content": _dump(results[i] if i < len(results) else None)}
+        for i in range(len(calls))]
     return {"messages": [user, assistant, *replies], "tools": tools(sample)}
 
 
