@@ -93,7 +93,10 @@ def split_rows(samples: Sequence[Sample], first_id: int = 0) -> tuple[list[tuple
 
 def build_tables(samples: Sequence[Sample], first_id: int = 0) -> tuple[pa.Table, pa.Table]:
     """The verified and rejected tables of ``samples``, in request order; ids count on from ``first_id``."""
-    verified, rejected = split_rows(samples, first_id)
+    return _tables(*split_rows(samples, first_id))
+
+
+def _tables(verified: Sequence[tuple[int, Sample]], rejected: Sequence[tuple[int, Sample]]) -> tuple[pa.Table, pa.Table]:
     return (pa.Table.from_pylist([_row(s, i) for i, s in verified], schema=VERIFIED_SCHEMA),
             pa.Table.from_pylist([_rejected_row(s, i) for i, s in rejected], schema=REJECTED_SCHEMA))
 
@@ -106,9 +109,18 @@ def _summary_text(summary: dict[str, Any]) -> str:
     return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
 
 
+def _write_parquet(table: pa.Table, where: Any) -> None:
+    """A table without rows is written with no row group: ``datasets``' Parquet reader fails on a file
+    whose first row group has 0 rows (``BatchSize must be greater than 0``), e.g. an empty ``rejected/``."""
+    if table.num_rows:
+        pq.write_table(table, where)
+    else:
+        pq.ParquetWriter(where, table.schema).close()
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    _write_parquet(table, sink)
     return sink.getvalue().to_pybytes()
 
 
@@ -163,9 +175,7 @@ class DatasetWriter:
         """Write one batch's rows; rows of later calls follow (ids continue)."""
         verified, rejected = split_rows(samples, self.next_id)
         self.next_id += len(samples)
-        tables = (("verified", pa.Table.from_pylist([_row(s, i) for i, s in verified], schema=VERIFIED_SCHEMA)),
-                  ("rejected", pa.Table.from_pylist([_rejected_row(s, i) for i, s in rejected], schema=REJECTED_SCHEMA)))
-        for folder, table in tables:
+        for folder, table in zip(FOLDERS, _tables(verified, rejected)):
             if table.num_rows:
                 self._write(folder, table)
                 self.rows[folder] += table.num_rows
@@ -178,7 +188,7 @@ class DatasetWriter:
         if self._remote is not None:
             self._remote.put(folder, _parquet_bytes(table))
         else:
-            pq.write_table(table, self._staging / folder / f"part-{self.parts[folder]:05d}.parquet")
+            _write_parquet(table, self._staging / folder / f"part-{self.parts[folder]:05d}.parquet")
         self.parts[folder] += 1
 
     def _write_jsonl(self, folder: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -197,7 +207,7 @@ class DatasetWriter:
         for folder in FOLDERS:
             if not self.parts[folder]:
                 self._write(folder, empty[folder].empty_table())
-        for fmt in self.formats:  # an empty part, so the card's config for it has a file to read
+        for fmt in self.formats:  # an empty part: the folder exists and its glob matches (datasets' json builder)
             if not self.parts[fmt]:
                 self._write_jsonl(fmt, [])
         readme = card.render(summary, (XLAM, *self.formats), self.tool_sources).encode()

@@ -54,7 +54,7 @@ def test_failed_export_leaves_previous_dataset_intact(tmp_path, monkeypatch):
     original = pq.write_table
     monkeypatch.setattr(export.pq, "write_table", broken)
     with pytest.raises(OSError):
-        export.write_dataset([sample(0), sample(1)], {"generated": 2}, out)
+        export.write_dataset([sample(0), sample(1, fail="execution")], {"generated": 2}, out)
     assert (out / "summary.json").read_text() == before
     assert pq.read_table(out / "verified").num_rows == 1
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
