@@ -82,7 +82,10 @@ def order_key(sample: Sample) -> tuple[int, int]:
     return sample.provenance.request_index, sample.provenance.pair_index
 
 
-def split_rows(samples: Sequence[Sample], first_id: int = 0) -> tuple[list[tuple[int, Sample]], list[tuple[int, Sample]]]:
+Numbered = list[tuple[int, Sample]]
+
+
+def split_rows(samples: Sequence[Sample], first_id: int = 0) -> tuple[Numbered, Numbered]:
     """``(id, sample)`` of the verified and of the other samples; ids are one counter from ``first_id``
     over all of them in request order, so no id is in both."""
     numbered = list(enumerate(sorted(samples, key=order_key), first_id))
@@ -96,7 +99,7 @@ def build_tables(samples: Sequence[Sample], first_id: int = 0) -> tuple[pa.Table
     return _tables(*split_rows(samples, first_id))
 
 
-def _tables(verified: Sequence[tuple[int, Sample]], rejected: Sequence[tuple[int, Sample]]) -> tuple[pa.Table, pa.Table]:
+def _tables(verified: Numbered, rejected: Numbered) -> tuple[pa.Table, pa.Table]:
     return (pa.Table.from_pylist([_row(s, i) for i, s in verified], schema=VERIFIED_SCHEMA),
             pa.Table.from_pylist([_rejected_row(s, i) for i, s in rejected], schema=REJECTED_SCHEMA))
 

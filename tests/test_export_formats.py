@@ -5,7 +5,6 @@ across verified and rejected, and ``execution_results`` kept."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -67,15 +66,16 @@ def llamafactory_accepts(example: dict) -> tuple[bool, str]:
     if len(messages) % 2 != 0:
         return False, "Invalid message count"
     for message in messages:
-        if message["from"] == FUNCTION:  # FunctionFormatter._parse_functions
+        if message["from"] == FUNCTION:  # FunctionFormatter._parse_functions: tc["name"], tc["arguments"]
             calls = json.loads(message["value"])
             calls = calls if isinstance(calls, list) else [calls]
-            for call in calls:
-                call["name"], json.dumps(call["arguments"], ensure_ascii=False)
+            if not all(isinstance(c, dict) and "name" in c and "arguments" in c for c in calls):
+                return False, "a function call without name or arguments"
     tools = json.loads(example["tools"])  # ToolFormatter.apply: a JSON string of a list
-    for tool in tools:  # tool_utils: tool.get("function", ...) if type == "function" else tool
+    for tool in tools:  # tool_utils: tool.get("function", ...) if type == "function" else tool; tool["name"]
         tool = tool.get("function", "") if tool.get("type") == "function" else tool
-        tool["name"], tool.get("description", ""), tool["parameters"]
+        if not isinstance(tool, dict) or "name" not in tool or not isinstance(tool.get("parameters", {}), dict):
+            return False, "a tool without name or with parameters that are not an object"
     return True, ""
 
 
@@ -167,7 +167,8 @@ def test_sharegpt_rows_follow_llamafactory_and_the_glaive_sample():
         assert set(row) == set(glaive[0]) and all(set(t) == {"from", "value"} for t in row["conversations"])
         assert {tuple(sorted(t)) for t in json.loads(row["tools"])} == {("description", "name", "parameters")}
     assert json.loads(parallel["conversations"][1]["value"]) == [
-        {"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_weather", "arguments": {"city": "Köln", "days": 2}}]
+        {"name": "get_weather", "arguments": {"city": "Paris"}},
+        {"name": "get_weather", "arguments": {"city": "Köln", "days": 2}}]
     assert plain["conversations"][1] == {"from": "gpt", "value": openai_messages.NO_CALL_REPLY}
     single = sharegpt.row(_sample(2, [{"name": "get_news", "arguments": {"topic": "rain"}}]))
     glaive_call = next(t for g in glaive for t in g["conversations"] if t["from"] == "function_call")

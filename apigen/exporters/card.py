@@ -20,6 +20,7 @@ CONFIG_FOLDERS = {"default": "verified", "rejected": "rejected"}
 # Imported tools (``xlam``, ``toolbench``, ``rest``, ``module:...``) come from the user's files, whose
 # origin only the user knows.
 KNOWN_LICENCES = {"python": "Apache-2.0 (apigen's bundled API library)"}
+UNKNOWN_LICENCE = "imported from the user's files: the licence of their origin applies; the publisher must state it"
 SECTIONS = (("stages", "Counts per stage"), ("by_style", "Per style"), ("by_category", "Per category"),
             ("by_generator_model", "Per generator model"), ("dedup", "Deduplication"),
             ("contamination", "Decontamination"), ("diversity", "Diversity"))
@@ -56,8 +57,7 @@ def licence_lines(tool_sources: Mapping[str, int]) -> list[str]:
     lines = []
     for source, count in sorted(tool_sources.items()):
         licence = KNOWN_LICENCES.get(source)
-        lines.append(f"- `{source}` ({count} tool uses): " + (licence or "imported from the user's files: the licence "
-                                                                            "of their origin applies; the publisher must state it"))
+        lines.append(f"- `{source}` ({count} tool uses): " + (licence or UNKNOWN_LICENCE))
     if not lines:
         lines = ["- no tool sources recorded: the licence of the APIs' documentation is the publisher's to state"]
     return lines
