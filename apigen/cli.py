@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--examples-from", metavar="DATASET",
                      help="draw few-shot examples from an earlier run's verified output (default: bundled seeds)")
     gen.add_argument("--out", default="out", help="output directory (default out/)")
+    gen.add_argument("--format", default="xlam", metavar="FORMATS", dest="formats",
+                     help="export formats, comma-separated: xlam (Parquet, always written), openai (chat messages with "
+                          "tool_calls), sharegpt (LLaMA-Factory); e.g. xlam,openai,sharegpt (default xlam)")
     gen.add_argument("--batch-size", type=int, default=50, help="samples per batch task (default 50)")
     gen.add_argument("--concurrency", type=int, default=8, help="concurrent LLM requests per endpoint (default 8)")
     gen.add_argument("--pairs-per-request", type=int, default=4, help="pairs asked for in each LLM call (default 4)")
@@ -307,7 +310,8 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
                          store_block=args.store_block, result_storage=args.result_storage,
                          examples_from=args.examples_from,
                          task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
-                         execution=ExecutionSettings(registry=_registry_sources(args), sandbox_env=_sandbox_env(args)))
+                         execution=ExecutionSettings(registry=_registry_sources(args), sandbox_env=_sandbox_env(args)),
+                         formats=args.formats)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
         raise UsageError(problems.replace("Value error, ", "")) from None

@@ -127,6 +127,14 @@ class RunConfig(BaseModel):
     batch_size: int = Field(50, ge=1, le=5000, description="samples per batch task")
     pairs_per_request: int = Field(4, ge=1, le=20)
     execution: ExecutionSettings = ExecutionSettings()
+    formats: tuple[str, ...] = ("xlam",)     # export formats (apigen.exporters.FORMATS); xlam always written
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _formats(cls, value: object) -> tuple[str, ...]:
+        from apigen.exporters import parse_formats
+
+        return parse_formats(value)
 
     @field_validator("styles", mode="before")
     @classmethod

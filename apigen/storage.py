@@ -7,8 +7,10 @@ available. Instead ``summary.json`` is the completion marker: a dataset is compl
 1. deletes the existing ``summary.json`` before its first part (from here on the old dataset reads
    as incomplete);
 2. writes the new parts, as they come, under names no earlier run used
-   (``verified/part-<runtoken>-00000.parquet``, ...);
-3. at the end deletes every other ``part-*.parquet`` under ``verified/`` and ``rejected/``;
+   (``verified/part-<runtoken>-00000.parquet``, ``openai/part-<runtoken>-00000.jsonl``, ...);
+3. at the end deletes every other ``part-*`` under the writer's folders (``verified/``, ``rejected/``
+   and the other export formats' folders, so a format an earlier run wrote does not linger), then
+   writes the dataset's other files (its card, ``README.md``);
 4. writes ``summary.json``, last.
 
 A write that fails anywhere leaves no ``summary.json``; the next successful write removes the parts
@@ -58,24 +60,27 @@ class MarkedWriter:
                 pass
             self._unmarked = True
 
-    def put(self, folder: str, data: bytes) -> str:
+    def put(self, folder: str, data: bytes, suffix: str = ".parquet") -> str:
         """Upload one part into ``folder``; parts are numbered in the order they are put."""
         self._unmark()
         count = self._counts.get(folder, 0)
-        name = f"{folder}/part-{self.token}-{count:05d}.parquet"
+        name = f"{folder}/part-{self.token}-{count:05d}{suffix}"
         self.fs.pipe_file(f"{self.root}/{name}", data)
         self.written.add(name)
         self._counts[folder] = count + 1
         return name
 
-    def finish(self, marker: bytes) -> str:
-        """Delete the parts of earlier runs, then write the marker: the dataset is complete."""
+    def finish(self, marker: bytes, files: Mapping[str, bytes] | None = None) -> str:
+        """Delete the parts of earlier runs, write ``files`` ({"README.md": bytes}), then the marker: the
+        dataset is complete."""
         self._unmark()
         self.fs.invalidate_cache(self.root)  # list what is really there, not what this process saw earlier
-        stale = [p for folder in self.folders for p in self.fs.glob(f"{self.root}/{folder}/part-*.parquet")
+        stale = [p for folder in self.folders for p in self.fs.glob(f"{self.root}/{folder}/part-*")
                  if p[len(self.root) + 1:] not in self.written]
         if stale:
             self.fs.rm(stale)
+        for name, data in (files or {}).items():
+            self.fs.pipe_file(f"{self.root}/{name}", data)
         self.fs.pipe_file(f"{self.root}/{MARKER}", marker)
         return self.url
 

@@ -47,7 +47,7 @@ class RunExport:
     def __init__(self, config: RunConfig):
         self.config = config
         self.location, options = destination(config)
-        self.writer = DatasetWriter(self.location, options)
+        self.writer = DatasetWriter(self.location, options, config.formats)
         self.counts = SummaryCounter()
         self.examples = FailureExamples()
         self.diversity = DiversityCounter(apis_available=_apis_available(config))

@@ -33,11 +33,13 @@ def test_verified_rows_match_xlam_columns_and_types(tmp_path):
         assert verified.schema.field(field.name).type == field.type
     assert verified.schema.names[:4] == xlam.schema.names
     rows = verified.to_pylist()
-    assert [r["id"] for r in rows] == [0, 1] and [r["query"] for r in rows] == ["f of 1", "f of 2"]
+    # one id counter over verified and rejected rows in request order: request 0 was rejected
+    assert [r["id"] for r in rows] == [1, 2] and [r["query"] for r in rows] == ["f of 1", "f of 2"]
     assert json.loads(rows[0]["tools"]) == [{"name": "f", "description": "d", "parameters": {"x": {"description": "x", "type": "int"}}}]
     assert json.loads(rows[0]["answers"]) == [{"name": "f", "arguments": {"x": 1}}]
     rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
     assert rejected[0]["rejected_stage"] == "execution" and rejected[0]["error_codes"] == ["boom"]
+    assert rejected[0]["id"] == 0
 
 
 def test_failed_export_leaves_previous_dataset_intact(tmp_path, monkeypatch):
@@ -52,7 +54,7 @@ def test_failed_export_leaves_previous_dataset_intact(tmp_path, monkeypatch):
     original = pq.write_table
     monkeypatch.setattr(export.pq, "write_table", broken)
     with pytest.raises(OSError):
-        export.write_dataset([sample(0), sample(1)], {"generated": 2}, out)
+        export.write_dataset([sample(0), sample(1, fail="execution")], {"generated": 2}, out)
     assert (out / "summary.json").read_text() == before
     assert pq.read_table(out / "verified").num_rows == 1
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind

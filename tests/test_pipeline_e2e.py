@@ -35,7 +35,7 @@ def test_cli_generate_simulated_200(tmp_path):
     assert stages["semantic"]["passed"] == summary["verified"]
     assert summary["simulated"] is True and all(r["simulated"] for r in verified)
     assert {r["style"] for r in verified} == {"simple", "multiple", "parallel", "parallel_multiple"}
-    assert sorted(r["id"] for r in verified) == list(range(len(verified)))
+    assert sorted(r["id"] for r in verified + rejected) == list(range(200))  # one counter over both
     for row in verified[:20]:
         calls = json.loads(row["answers"])
         names = {t["name"] for t in json.loads(row["tools"])}

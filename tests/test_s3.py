@@ -83,7 +83,7 @@ def test_export_to_s3_has_xlam_columns_and_types(s3):
     for field in xlam.schema:  # query string, id int64, answers string, tools string
         assert verified.schema.field(field.name).type == field.type
     rows = verified.to_pylist()
-    assert [r["query"] for r in rows] == ["f of 1", "f of 2"] and [r["id"] for r in rows] == [0, 1]
+    assert [r["query"] for r in rows] == ["f of 1", "f of 2"] and [r["id"] for r in rows] == [1, 2]
     assert json.loads(rows[0]["answers"]) == [{"name": "f", "arguments": {"x": 1}}]
     rejected = read_table(s3, f"{BUCKET}/run1/rejected").to_pylist()
     assert len(rejected) == 1 and rejected[0]["rejected_stage"] == "execution"
@@ -102,6 +102,21 @@ def test_second_export_replaces_the_first(s3):
     assert read_table(s3, f"{BUCKET}/replace/verified").column("query").to_pylist() == ["f of 5"]
     assert read_table(s3, f"{BUCKET}/replace/rejected").num_rows == 0
     assert json.loads(reader(s3).cat(f"{BUCKET}/replace/summary.json")) == {"generated": 1}
+
+
+def test_formats_and_card_on_s3_and_stale_format_parts_removed(s3):
+    url = f"s3://{BUCKET}/formats"
+    export.write_dataset([sample(0), sample(1, fail="format")], {"generated": 2}, url, s3["options"],
+                         formats=("xlam", "openai", "sharegpt"))
+    fs = reader(s3)
+    for fmt in ("openai", "sharegpt"):
+        [part] = fs.glob(f"{BUCKET}/formats/{fmt}/part-*.jsonl")
+        assert [json.loads(line)["tools"] for line in fs.cat(part).decode().splitlines()]  # one verified row
+    card = fs.cat(f"{BUCKET}/formats/README.md").decode()
+    assert "config_name: rejected" in card and "sharegpt/*.jsonl" in card
+    export.write_dataset([sample(2)], {"generated": 1}, url, s3["options"])  # xlam only: the old format parts go
+    assert fs.glob(f"{BUCKET}/formats/openai/part-*") == [] and fs.glob(f"{BUCKET}/formats/sharegpt/part-*") == []
+    assert "sharegpt" not in reader(s3).cat(f"{BUCKET}/formats/README.md").decode()
 
 
 def test_failed_export_leaves_no_marker_and_the_next_one_cleans_up(s3, monkeypatch):
@@ -183,7 +198,7 @@ def test_generate_flow_with_store_block_and_s3_result_storage(s3, tmp_path):
     fs = reader(s3)
     for path in fs.find(f"{BUCKET}/e2e"):
         raw = fs.cat(path)
-        text = raw.decode() if path.endswith(".json") else json.dumps(read_table(s3, path).to_pylist())
+        text = raw.decode() if path.endswith((".json", ".md", ".jsonl")) else json.dumps(read_table(s3, path).to_pylist())
         for secret in (KEY, SECRET):
             assert secret.encode() not in raw and secret not in text, path
     with get_client(sync_client=True) as client:
