@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from api_registry.arguments import synthesize
 from apigen.sim import distilabel_prompts  # distilabel 1.5.3's APIGen prompts, for benchmarks
+from apigen.sim import no_call
 
 FLAW_STAGE = {
     "malformed_json": "format",
@@ -26,6 +27,10 @@ FLAW_STAGE = {
     "wrong_type": "format",
     "raises": "execution",
     "mismatch": "semantic",
+    "no_call_fits": "semantic",    # a no_call pair whose query an offered tool plainly serves
+    "duplicate": "dedup",          # an earlier clean pair re-sent exactly (apigen.sim.plants)
+    "near_duplicate": "dedup",     # an earlier clean pair's query reworded by one word
+    "contaminated": "dedup",       # a query copied from a bundled BFCL question
 }
 OPENINGS = ("Could you", "Please", "Can you", "I need you to", "Help me", "Would you")
 
@@ -38,6 +43,8 @@ class Planted:
     answers: str  # canonical JSON of the answers as sent (or the malformed string)
     flaw: str | None
     stage: str | None
+    original: str | None = None   # duplicate / near_duplicate: the kept pair's query; contaminated: the question
+    source_id: str | None = None  # contaminated: the benchmark question's id (e.g. BFCL "simple_python_12")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -110,6 +117,8 @@ def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: Example
               flaw_rate: float) -> tuple[dict, Planted]:
     if style == distilabel_prompts.DISTILABEL_STYLE:
         return distilabel_prompts.make_pair(tools, rng, lookup, flaw_rate)
+    if style == "no_call":
+        return make_no_call_pair(tools, rng, lookup, flaw_rate)
     used: set[str] = set()
     targets, calls = [], []
     for tool in plan_calls(style, tools, rng):
@@ -165,6 +174,20 @@ def _plant(rng: random.Random, tools: list[dict], calls: list[dict], described: 
     return flaw
 
 
+def make_no_call_pair(tools: list[dict], rng: random.Random, lookup: ExampleLookup,
+                      flaw_rate: float) -> tuple[dict, Planted]:
+    """A query none of the tools serves, answered ``[]``; at ``flaw_rate``, one an offered tool plainly
+    serves (its description's purpose and its values, as a clean call pair's query would say it)."""
+    if rng.random() < flaw_rate:
+        tool = rng.choice(tools)
+        arguments = _arguments(tool, rng, lookup, set()) or {}
+        query = compose_query(rng.choice(OPENINGS), [describe_call(tool, arguments)])
+        return {"query": query, "answers": []}, Planted(query=query, answers="[]", flaw="no_call_fits",
+                                                         stage=FLAW_STAGE["no_call_fits"])
+    query = no_call.out_of_scope_query(rng, tools)
+    return {"query": query, "answers": []}, Planted(query=query, answers="[]", flaw=None, stage=None)
+
+
 def _wrong_type(schema: dict) -> Any:
     kind = schema.get("type")
     if kind in ("integer", "number", "boolean", "array", "object"):
@@ -178,8 +201,9 @@ def _between(text: str, tag: str) -> str:
 
 
 def is_judge_prompt(prompt: str) -> bool:
-    """A judge prompt, single (one sample) or batched (``<sample id="...">`` blocks)."""
-    return "<calls>" in prompt and "<query>" in prompt or distilabel_prompts.is_semantic_prompt(prompt)
+    """A judge prompt, single (one sample) or batched (``<sample id="...">`` blocks), or the no-call judge's."""
+    return ("<calls>" in prompt or "<answer>" in prompt) and "<query>" in prompt \
+        or distilabel_prompts.is_semantic_prompt(prompt)
 
 
 _SAMPLE = re.compile(r'<sample id="([^"]*)">\n?(.*?)\n?</sample>', re.S)
@@ -190,6 +214,8 @@ def judge_verdict(prompt: str) -> dict:
     with one such verdict (and its ``id``) per sample, each decided exactly as a single prompt would be."""
     if distilabel_prompts.is_semantic_prompt(prompt):
         return distilabel_prompts.semantic_verdict(prompt)
+    if "<answer>" in prompt and "<calls>" not in prompt:
+        return no_call.no_call_verdict(prompt, _between)
     samples = _SAMPLE.findall(prompt)
     if samples:
         return {"verdicts": [{"id": sample_id, **sample_verdict(block)} for sample_id, block in samples]}
