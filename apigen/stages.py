@@ -76,7 +76,7 @@ def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sam
     for i in no_call:
         out[i] = out[i].with_verdict(NO_CALL_EXECUTION)
     calling = [i for i in alive if i not in no_call]
-    verdicts = check_many([calls_of(out[i]) for i in calling], executor)
+    verdicts = check_many([calls_of(out[i]) for i in calling], executor) if calling else []
     for i, verdict in zip(calling, verdicts):
         out[i] = out[i].with_verdict(verdict)
     return out

@@ -70,13 +70,10 @@ def _phrase_in(phrase: Sequence[str], tokens: Sequence[str]) -> bool:
     return n > 0 and any(list(tokens[i:i + n]) == list(phrase) for i in range(len(tokens) - n + 1))
 
 
-def _values_present(tool: ToolSpec, query: str, tokens: set[str]) -> bool:
-    """Each required parameter is named in the query, or the query states some value (a number, a
-    quoted string, ``x = y``, a name): the query is not missing what the call would need."""
-    if not tool.required:
-        return True
-    has_value = bool(_VALUE.search(query))
-    return all(has_value or set(_content(words(p))) <= tokens for p in tool.required)
+def _values_present(tool: ToolSpec, query: str) -> bool:
+    """The query states some value (a number, a quoted string, ``x = y``, a name) when the tool needs
+    one: a request without any is missing what the call would need, and a no-call answer is right."""
+    return not tool.required or bool(_VALUE.search(query))
 
 
 def fitting_tool(query: str, tools: Sequence[ToolSpec]) -> tuple[ToolSpec, str] | None:
@@ -88,7 +85,7 @@ def fitting_tool(query: str, tools: Sequence[ToolSpec]) -> tuple[ToolSpec, str] 
         named = (len(_content(name)) >= 2 and _phrase_in(name, tokens)) or tool.name.lower() in query.lower().split()
         intent = intent_words(tool)
         covered = len(intent) >= INTENT_MIN_WORDS and sum(w in token_set for w in intent) >= INTENT_COVERAGE * len(intent)
-        if (named or covered) and _values_present(tool, query, token_set):
+        if (named or covered) and _values_present(tool, query):
             return tool, "its name" if named else "its description's purpose"
     return None
 
