@@ -43,13 +43,24 @@ def _normalized(query: str) -> str:
     return " ".join(re.findall(r"\w+", query.lower()))
 
 
+def _minhash(query: str):
+    from datasketch import MinHash
+
+    words = re.findall(r"\w+", query.lower())
+    m = MinHash(num_perm=64)
+    m.update_batch([" ".join(words[i:i + 3]).encode() for i in range(max(1, len(words) - 2))])
+    return m
+
+
 @dataclass
 class PlantHistory:
-    """Clean pairs produced so far, by (style, offered tool names); thread-safe."""
+    """Clean pairs produced so far, by (style, offered tool names), and an LSH index of all their
+    queries (datasketch) to find an accidental near repeat; thread-safe."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     clean: dict[tuple, list[tuple[str, list]]] = field(default_factory=lambda: defaultdict(list))
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # normalized query -> (first query, answers)
+    lsh: object = None  # MinHashLSH over every query written, keyed by normalized query
 
     def label(self, bucket: tuple, pair: dict, record: Planted) -> Planted:
         """Record a clean pair; one that repeats an earlier pair is labelled as the duplicate it is."""
@@ -60,13 +71,27 @@ class PlantHistory:
             if norm in self.seen:  # same answers: an exact duplicate; other answers: the same query again
                 first, first_answers = self.seen[norm]
                 return _relabel(record, "duplicate" if answers == first_answers else "near_duplicate", first)
-            for query, _ in self.clean[bucket]:
-                if jaccard3(query, pair["query"]) >= ACCIDENTAL_JACCARD:
-                    self.seen[norm] = (pair["query"], answers)
-                    return _relabel(record, "near_duplicate", query)
-            self.seen[norm] = (pair["query"], answers)
+            minhash = _minhash(pair["query"])
+            for candidate in self._index().query(minhash):  # candidates, confirmed by the exact measure
+                first = self.seen[candidate][0]
+                if jaccard3(first, pair["query"]) >= ACCIDENTAL_JACCARD:
+                    self._remember(norm, pair, answers, minhash)
+                    return _relabel(record, "near_duplicate", first)
+            self._remember(norm, pair, answers, minhash)
             self.clean[bucket].append((pair["query"], pair["answers"]))
         return record
+
+    def _index(self):
+        if self.lsh is None:
+            from datasketch import MinHashLSH
+
+            self.lsh = MinHashLSH(threshold=ACCIDENTAL_JACCARD - 0.15, num_perm=64)  # low: recall first
+        return self.lsh
+
+    def _remember(self, norm: str, pair: dict, answers: str, minhash=None) -> None:
+        if norm not in self.seen:
+            self.seen[norm] = (pair["query"], answers)
+            self._index().insert(norm, minhash if minhash is not None else _minhash(pair["query"]))
 
     def earlier(self, bucket: tuple) -> list[tuple[str, list]]:
         with self.lock:
@@ -74,7 +99,7 @@ class PlantHistory:
 
     def note(self, pair: dict) -> None:
         with self.lock:
-            self.seen.setdefault(_normalized(pair["query"]), (pair["query"], canonical(pair["answers"])))
+            self._remember(_normalized(pair["query"]), pair, canonical(pair["answers"]))
 
 
 def _relabel(record: Planted, flaw: str, original: str, source_id: str | None = None) -> Planted:

@@ -71,6 +71,9 @@ class SimConfig:
     duplicate_rate: float = 0.0
     near_duplicate_rate: float = 0.0
     contamination_rate: float = 0.0
+    # Label a clean pair that happens to repeat an earlier one (duplicate / near_duplicate) in the planted
+    # log also when the three rates above are 0 (while one is on, it always is).
+    label_repeats: bool = False
     delay_s: float = 30.0  # how long an injected "hang" lasts; set past the client timeout
     error_kinds: tuple[str, ...] = ("429", "500", "hang")
     capacity: int | None = None  # 429 to a request arriving while this many are in flight
@@ -150,7 +153,7 @@ class SimulatedLLM:
     @property
     def _planting(self) -> bool:
         c = self.config
-        return c.duplicate_rate > 0 or c.near_duplicate_rate > 0 or c.contamination_rate > 0
+        return bool(c.label_repeats) or c.duplicate_rate > 0 or c.near_duplicate_rate > 0 or c.contamination_rate > 0
 
     def _plant(self, style: str, tools: list[dict], pair: dict, record: Planted,
                rng: random.Random) -> tuple[dict, Planted]:
