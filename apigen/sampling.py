@@ -205,7 +205,8 @@ def load_example_pool(path: str) -> list[dict]:
             tools = json.loads(row["tools"]) if isinstance(row["tools"], str) else row["tools"]
         except (KeyError, TypeError, json.JSONDecodeError):
             continue
-        if isinstance(row.get("query"), str) and isinstance(answers, list) and answers and isinstance(tools, list):
+        # a verified no-call row (answers []) is an example for no_call requests only (ExampleSampler)
+        if isinstance(row.get("query"), str) and isinstance(answers, list) and isinstance(tools, list):
             pool.append({"query": row["query"], "answers": answers, "tools": tools})
     if not pool:
         raise ValueError(f"{path}: no verified rows with query, tools and answers to use as examples")

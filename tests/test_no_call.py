@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from apigen.generation import build_messages
 from apigen.llm import Endpoint, run_sync
 from apigen.models import CALL_STYLES, Provenance, Sample, StageResult, Style
 from apigen.no_call_plan import is_no_call_request, resolve_styles
-from apigen.sampling import ApiSampler, ExampleSampler, PromptSampler, RequestPlanner
+from apigen.sampling import ApiSampler, ExampleSampler, PromptSampler, RequestPlanner, load_example_pool
 from apigen.sim.server import SimConfig, SimServer
 from apigen.stages import final_status, run_execution, run_format, run_semantic
 from apigen.structured_output import pairs_schema
@@ -100,6 +101,19 @@ def test_run_config_validates_the_share():
         RunConfig(generator=LLM, judge=LLM, no_call_share=1.5)
     with pytest.raises(ValueError, match="nothing to generate"):
         RunConfig(generator=LLM, judge=LLM, styles=["no_call"], no_call_share=0)
+
+
+def test_verified_no_call_rows_of_an_earlier_run_are_examples_for_no_call_requests_only(tmp_path):
+    factorial = json.dumps([FACTORIAL.to_prompt_dict()])
+    rows = [{"query": "Factorial of 5?", "answers": json.dumps([{"name": "factorial", "arguments": {"n": 5}}]),
+             "tools": factorial},
+            {"query": "Paint my fence green.", "answers": "[]", "tools": factorial}]
+    (tmp_path / "run.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    sampler = ExampleSampler(load_example_pool(str(tmp_path / "run.jsonl")))
+    rng = random.Random(0)
+    assert [e["query"] for e in sampler.sample(rng, Style.NO_CALL, ["factorial"])[0]] == ["Paint my fence green."]
+    assert [e["query"] for e in sampler.sample(rng, Style.SIMPLE, ["factorial"])[0]] == ["Factorial of 5?"]
+    assert [e["query"] for e in sampler.sample(rng, Style.SIMPLE, ["other"])[0]] == ["Factorial of 5?"]
 
 
 def test_prompt_and_schema_of_a_no_call_request():

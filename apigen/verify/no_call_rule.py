@@ -5,8 +5,9 @@ A no-call row teaches a model to answer without calling; one whose query plainly
 offered tool does teaches it to refuse work it can do. The rule is deliberately narrow (it only
 catches the plain case: the tool's name, or nearly every content word of the first sentence of its
 description, in the query, and a value for each required parameter); whether some tool fits in a
-subtler way is the judge's question (``prompts/judge_no_call.md``). Measured on BFCL v4's
-irrelevance questions (tests/test_no_call.py).
+subtler way is the judge's question (``prompts/judge_no_call.md``). Measured (tests/test_no_call.py):
+238 of BFCL v4's 240 irrelevance questions pass; of real rows whose answer is a call, made into fake
+no-call rows, it rejects 96 / 400 BFCL simple_python, 41 / 200 BFCL multiple and 4 / 15 xlam rows.
 
 Also here: what a no-call row is, and its execution verdict (nothing to run).
 """
