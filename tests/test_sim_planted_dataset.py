@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 import pytest
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
 from api_registry.registry import bundled_registry
 from api_registry.sandbox import SandboxLimits, SandboxPool
@@ -115,6 +115,11 @@ def test_planted_repeats_and_contamination_are_recorded_truly_and_pass_the_three
     # what the log calls clean is clean: no query repeats another one, exactly or nearly
     norms = [" ".join(re.findall(r"\w+", p.query.lower())) for p in clean]
     assert len(set(norms)) == len(norms)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)  # candidates, then the exact measure
+    for i, record in enumerate(clean):
+        signature = minhash(record.query)
+        assert not [j for j in lsh.query(signature) if jaccard3(clean[j].query, record.query) >= 0.8], record.query
+        lsh.insert(i, signature)
     # every pair, planted or not, passes format, execution and the semantic rules: only dedup may reject it
     checked = run_execution(run_format(samples), executor)
     judged, _ = run_sync(run_semantic(checked, None))

@@ -33,6 +33,30 @@ FLAW_STAGE = {
     "contaminated": "dedup",       # a query copied from a bundled BFCL question
 }
 OPENINGS = ("Could you", "Please", "Can you", "I need you to", "Help me", "Would you")
+# Whole sentences a user might start with (no digits or number words: nothing is grounded or counted by
+# accident): the same call asked twice is then rarely the same query, as with real users.
+CONTEXTS = (
+    "I'm putting together a report for my manager.", "Quick question before my meeting starts.",
+    "My study group is stuck on this one.", "I'm double-checking something a colleague sent me.",
+    "This is for a side project I'm building.", "I'm preparing slides for a workshop.",
+    "We're planning the week ahead at work.", "My teacher asked us to verify this.",
+    "I'm writing a blog post and want to get it right.", "A client just emailed me about this.",
+    "I'm cleaning up an old spreadsheet.", "Settling a friendly argument with my brother.",
+    "I keep forgetting how this works.", "Our team is reviewing older data.",
+    "I'm testing a new app idea.", "Just curious, since it came up at dinner.",
+    "I'm helping my neighbour with some paperwork.", "My notes from the lecture are a bit messy.",
+    "The documentation I found was confusing.", "I'm on my phone, so keep it simple.",
+    "We're drafting a proposal for the board.", "I'm sanity-checking a calculation.",
+    "This came up while I was debugging.", "I'm organizing a volunteer event.",
+    "My spreadsheet formula gives a strange answer.", "I'm comparing options for a purchase.",
+    "Working through a practice exam tonight.", "I promised my kids I'd look this up.",
+    "I'm updating our internal wiki.", "Before I send this invoice, a quick check.",
+    "The intern asked me and I wasn't sure.", "I'm reviewing a pull request right now.",
+    "Prepping for a podcast episode.", "I'm migrating data to a new system.",
+    "It's for a travel itinerary I'm drafting.", "I'm tutoring a student this afternoon.",
+    "We're auditing our records.", "I'm stuck on a puzzle in a magazine.",
+    "I'm building a dashboard for the sales team.", "This is part of my thesis research.",
+)
 
 
 @dataclass(frozen=True)
@@ -80,11 +104,12 @@ def grounded(arguments: dict, query: str) -> bool:
     return all(render_value(v).lower() in query.lower() for v in arguments.values())
 
 
-def compose_query(opening: str, parts: list[str]) -> str:
+def compose_query(opening: str, parts: list[str], context: str = "") -> str:
+    lead = f"{context} {opening}" if context else opening
     if len(parts) == 1:
-        return f"{opening} {parts[0]}?"
+        return f"{lead} {parts[0]}?"
     body = "; ".join(parts[:-1]) + f"; and also {parts[-1]}"
-    return f"{opening} do the following: {body}?"
+    return f"{lead} do the following: {body}?"
 
 
 def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[str]) -> dict | None:
@@ -127,11 +152,11 @@ def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: Example
             targets.append(tool)
             calls.append({"name": tool["name"], "arguments": arguments})
     described = [describe_call(t, c["arguments"]) for t, c in zip(targets, calls)]
-    opening = rng.choice(OPENINGS)
+    opening, context = rng.choice(OPENINGS), rng.choice(CONTEXTS)
     flaw = None
     if rng.random() < flaw_rate:
-        flaw = _plant(rng, targets, calls, described, lookup, compose_query(opening, described))
-    query = compose_query(opening, described)
+        flaw = _plant(rng, targets, calls, described, lookup, compose_query(opening, described, context))
+    query = compose_query(opening, described, context)
     answers: Any = calls
     if flaw == "malformed_json":
         answers = json.dumps(calls)[:-2]  # cut off the closing brackets
@@ -181,7 +206,7 @@ def make_no_call_pair(tools: list[dict], rng: random.Random, lookup: ExampleLook
     if rng.random() < flaw_rate:
         tool = rng.choice(tools)
         arguments = _arguments(tool, rng, lookup, set()) or {}
-        query = compose_query(rng.choice(OPENINGS), [describe_call(tool, arguments)])
+        query = compose_query(rng.choice(OPENINGS), [describe_call(tool, arguments)], rng.choice(CONTEXTS))
         return {"query": query, "answers": []}, Planted(query=query, answers="[]", flaw="no_call_fits",
                                                          stage=FLAW_STAGE["no_call_fits"])
     query = no_call.out_of_scope_query(rng, tools)

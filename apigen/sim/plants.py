@@ -159,7 +159,8 @@ def plant(kind: str, style: str, tools: list[dict], pair: dict, record: Planted,
                 Planted(query=reworded, answers=canonical(answers), flaw=kind, stage=FLAW_STAGE[kind], original=query))
     question = rng.choice(_questions())
     if style == "no_call":  # a question an offered tool serves would be rejected at semantic, not dedup
-        question = next((q for q in [question] + rng.sample(_questions(), 10) if _no_tool_fits(q["query"], tools)), None)
+        candidates = [question] + rng.sample(_questions(), 10)
+        question = next((q for q in candidates if _no_tool_fits(q["query"], tools)), None)
         if question is None:
             return None
     text = question["query"].strip()

@@ -85,7 +85,8 @@ def fitting_tool(query: str, tools: Sequence[ToolSpec]) -> tuple[ToolSpec, str] 
         name = words(tool.name)
         named = (len(_content(name)) >= 2 and _phrase_in(name, tokens)) or tool.name.lower() in query.lower().split()
         intent = intent_words(tool)
-        covered = len(intent) >= INTENT_MIN_WORDS and sum(w in token_set for w in intent) >= INTENT_COVERAGE * len(intent)
+        found = sum(w in token_set for w in intent)
+        covered = len(intent) >= INTENT_MIN_WORDS and found >= INTENT_COVERAGE * len(intent)
         if (named or covered) and _values_present(tool, query):
             return tool, "its name" if named else "its description's purpose"
     return None
