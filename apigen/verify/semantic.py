@@ -230,19 +230,18 @@ async def judge_batch(items: Sequence[tuple[Sample, Sequence[Any]]], endpoint: E
     requests not yet answered are cancelled."""
     stats = CallStats()
     # no-call samples are judged one per request, by their own prompt; the others k at a time
-    calling = [item for item in items if not is_no_call(item[0])]
+    calling = [i for i, item in enumerate(items) if not is_no_call(item[0])]
     groups = [calling[start:start + per_request] for start in range(0, len(calling), max(1, per_request))]
-    groups += [[item] for item in items if is_no_call(item[0])]
-    calls = [asyncio.ensure_future(judge_together(group, endpoint, stats)) for group in groups]
+    groups += [[i] for i, item in enumerate(items) if is_no_call(item[0])]
+    calls = [asyncio.ensure_future(judge_together([items[i] for i in group], endpoint, stats)) for group in groups]
     try:
         verdicts = await asyncio.gather(*calls)
     except JudgeRefused:
         for call in calls:
             call.cancel()
         raise
-    by_item = {id(item): verdict for group, group_verdicts in zip(groups, verdicts)
-               for item, verdict in zip(group, group_verdicts)}
-    return [by_item[id(item)] for item in items], stats
+    by_index = {i: verdict for group, group_verdicts in zip(groups, verdicts) for i, verdict in zip(group, group_verdicts)}
+    return [by_index[i] for i in range(len(items))], stats
 
 
 def is_undecided(verdict: StageResult | None) -> bool:
