@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from apigen.models import Style
 
 SIM_MODEL = "openai/apigen-sim"
 MODEL_ENV = "APIGEN_MODEL"
@@ -65,8 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--judge-model", help="semantic judge model (default: the generator model)")
     gen.add_argument("--judge-api-base", help="base URL for the judge (default: --api-base)")
     gen.add_argument("--judge-batch", type=_judge_batch, default=1, metavar="K", help=JUDGE_BATCH_HELP)
-    gen.add_argument("--styles", nargs="+", default=[s.value for s in Style],
-                     help="query styles: simple multiple parallel parallel_multiple (default: all)")
+    gen.add_argument("--styles", nargs="+", default=None,
+                     help="query styles: simple multiple parallel parallel_multiple no_call (default: all five); "
+                          "no_call pairs are planned only when no_call is listed (or --no-call-share is given)")
+    gen.add_argument("--no-call-share", type=_rate, default=None, metavar="F",
+                     help="share of the pairs that are no_call: queries no offered tool can serve, answered with no "
+                          "call (default 0.1 when no_call is among --styles; giving F > 0 adds no_call to an explicit "
+                          "--styles list; 0 disables)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--examples-from", metavar="DATASET",
                      help="draw few-shot examples from an earlier run's verified output (default: bundled seeds)")
@@ -101,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--simulate", action="store_true",
                      help="use a simulated LLM on loopback (dry run; output is marked simulated)")
     gen.add_argument("--flaw-rate", type=_rate, default=0.2, help="with --simulate: share of deliberately flawed pairs")
+    _add_sim_plant_rates(gen, "with --simulate: ")
     gen.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
     ver = sub.add_parser("verify", help="run the three stages over an existing dataset (xlam layout)")
@@ -153,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--latency-ms", type=_non_negative_float, default=0.0)
     sim.add_argument("--error-rate", type=_rate, default=0.0, help="share of requests answered 429/500/too late")
     sim.add_argument("--flaw-rate", type=_rate, default=0.2, help="share of generated pairs with a planted flaw")
+    _add_sim_plant_rates(sim, "")
     sim.add_argument("--delay-s", type=_non_negative_float, default=30.0, help="length of an injected delay")
     sim.add_argument("--error-kinds", default="429,500,hang", help="which errors to inject: any of 429,500,hang")
     sim.add_argument("--seed", type=int, default=0)
@@ -160,6 +166,22 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--storm", metavar="START:END[:CAPACITY]", help="a 429 storm from START to END seconds after the "
                      "first request: 429 beyond CAPACITY requests in flight (default 0: every request); see GET /log")
     return parser
+
+
+def _add_sim_plant_rates(parser: argparse.ArgumentParser, prefix: str) -> None:
+    """The simulator's planted pairs for the dedup and decontamination filters (stage "dedup")."""
+    parser.add_argument("--duplicate-rate", type=_rate, default=0.0,
+                        help=f"{prefix}share of pairs that repeat an earlier clean pair exactly (default 0)")
+    parser.add_argument("--near-duplicate-rate", type=_rate, default=0.0,
+                        help=f"{prefix}share of pairs that repeat an earlier clean pair's query reworded by one "
+                             "word (default 0)")
+    parser.add_argument("--contamination-rate", type=_rate, default=0.0,
+                        help=f"{prefix}share of pairs whose query copies a bundled BFCL v4 question (default 0)")
+
+
+def _sim_plant_rates(args: argparse.Namespace) -> dict[str, float]:
+    return {"duplicate_rate": args.duplicate_rate, "near_duplicate_rate": args.near_duplicate_rate,
+            "contamination_rate": args.contamination_rate}
 
 
 def _add_registry_sources(parser: argparse.ArgumentParser) -> None:
@@ -305,7 +327,11 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
             timeout_s=args.timeout or default_timeout(args.judge_api_base or api_base), rpm=args.rpm, temperature=0.0,
             judge_batch=args.judge_batch,
             structured=args.structured)
-        return RunConfig(n=args.n, generator=generator, judge=judge, styles=args.styles, seed=args.seed,
+        from apigen.no_call_plan import resolve_styles
+
+        styles, no_call_share = resolve_styles(args.styles, args.no_call_share)
+        return RunConfig(n=args.n, generator=generator, judge=judge, styles=styles, no_call_share=no_call_share,
+                         seed=args.seed,
                          out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
                          store_block=args.store_block, result_storage=args.result_storage,
                          examples_from=args.examples_from,
@@ -356,7 +382,7 @@ def _generate(args: argparse.Namespace, config: Any) -> int:
 
     from apigen.sim.server import SimConfig, SimServer
 
-    with SimServer(SimConfig(seed=args.seed, flaw_rate=args.flaw_rate)) as server:
+    with SimServer(SimConfig(seed=args.seed, flaw_rate=args.flaw_rate, **_sim_plant_rates(args))) as server:
         config = _config_from_args(args, server.api_base, SIM_MODEL, simulated=True)
         print(f"simulated LLM on {server.api_base} (output is marked simulated=true)", file=sys.stderr)
         return _run(config, args.verbose)
@@ -507,6 +533,7 @@ def cmd_sim_llm(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     server = SimServer(SimConfig(seed=args.seed, latency_ms=args.latency_ms, error_rate=args.error_rate,
                                  flaw_rate=args.flaw_rate, delay_s=args.delay_s, error_kinds=kinds,
+                                 **_sim_plant_rates(args),
                                  capacity=args.capacity, storm=storm),
                        host=args.host, port=args.port)
     print(f"simulated LLM serving on http://{args.host}:{server.port}/v1 (stats at /stats)", flush=True)

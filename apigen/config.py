@@ -116,6 +116,8 @@ class RunConfig(BaseModel):
     generator: LLMConfig
     judge: LLMConfig
     styles: tuple[Style, ...] = tuple(Style)
+    # Share of the pairs planned as no_call requests, when no_call is among ``styles`` (see RequestPlanner).
+    no_call_share: float = Field(0.1, ge=0, le=1)
     seed: int = 0
     examples_from: str | None = None        # few-shot pool from an earlier run's verified output
     out: str = "out"                       # a local path or an s3:// URL
@@ -148,6 +150,12 @@ class RunConfig(BaseModel):
             if str(getattr(item, "value", item)) not in allowed:
                 raise ValueError(f"unknown style {item!r}; choose from {', '.join(allowed)}")
         return tuple(Style(getattr(v, "value", v)) for v in value)
+
+    @model_validator(mode="after")
+    def _no_call_only(self) -> "RunConfig":
+        if self.styles == (Style.NO_CALL,) and self.no_call_share == 0:
+            raise ValueError("styles lists only no_call and no_call_share is 0: nothing to generate")
+        return self
 
     @property
     def request_count(self) -> int:

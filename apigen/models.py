@@ -16,12 +16,17 @@ from apigen import redaction
 
 
 class Style(str, Enum):
-    """The four APIGen query styles."""
+    """The four APIGen query styles, and ``no_call``: a query no offered tool can serve (answers ``[]``),
+    so a model trained on the data also learns when not to call."""
 
     SIMPLE = "simple"              # one API, one call
     MULTIPLE = "multiple"          # several APIs offered, one right call
     PARALLEL = "parallel"          # one API, several calls
     PARALLEL_MULTIPLE = "parallel_multiple"  # several APIs, several calls
+    NO_CALL = "no_call"            # no offered API fits: answers []
+
+
+CALL_STYLES: tuple[Style, ...] = tuple(s for s in Style if s is not Style.NO_CALL)
 
 
 STAGES: tuple[str, ...] = ("format", "execution", "semantic")

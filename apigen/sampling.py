@@ -15,6 +15,7 @@ from typing import Sequence
 
 from api_registry.spec import ToolSpec
 from apigen.models import Style
+from apigen.no_call_plan import effective_share, is_no_call_request
 from prompts import seed_examples, style_variants
 
 SAME_CATEGORY_PROBABILITY = 0.7
@@ -51,7 +52,10 @@ class ApiSampler:
         self.all = [s for c in self.categories for s in self.by_category[c]]
 
     def sample(self, rng: random.Random, style: Style) -> tuple[str, tuple[ToolSpec, ...]]:
-        k = 1 if style in (Style.SIMPLE, Style.PARALLEL) else rng.randint(2, 4)
+        if style is Style.NO_CALL:  # 1-3 tools, none of which may fit the query (as in BFCL irrelevance)
+            k = rng.randint(1, 3)
+        else:
+            k = 1 if style in (Style.SIMPLE, Style.PARALLEL) else rng.randint(2, 4)
         category = rng.choice(self.categories)
         pool = self.by_category[category]
         if k == 1 or (len(pool) >= k and rng.random() < SAME_CATEGORY_PROBABILITY):
@@ -62,7 +66,9 @@ class ApiSampler:
 
 
 def example_style(example: dict) -> Style:
-    """The style a worked example shows, judged from its answers and tools."""
+    """The style a worked example shows, judged from its answers and tools (no calls: no_call)."""
+    if example.get("answers") == []:
+        return Style.NO_CALL
     names = [a.get("name") for a in example.get("answers", [])]
     if len(names) <= 1:
         return Style.MULTIPLE if len(example.get("tools", [])) > 1 else Style.SIMPLE
@@ -88,13 +94,15 @@ class ExampleSampler:
         """(examples, foreign): ``foreign`` is True when they use other APIs (then anonymized)."""
         if not self.pool:
             return (), True
-        own = self._own_examples(offered)
+        own = self._own_examples(offered) if style is not Style.NO_CALL else []
         if own:
             chosen = rng.sample(own, min(len(own), self.per_request))
             return tuple({"query": e["query"], "answers": e["answers"]} for e in chosen), False
         preferred = self.by_style.get(style, [])
         chosen = rng.sample(preferred, min(len(preferred), self.per_request))
-        others = [e for e in self.pool if e not in chosen]
+        # a call style is not shown no-call examples, nor a no_call request calls (beyond its own kind)
+        others = [e for e in self.pool if e not in chosen
+                  and (example_style(e) is Style.NO_CALL) == (style is Style.NO_CALL)]
         chosen += rng.sample(others, min(len(others), self.per_request - len(chosen)))
         return anonymize(chosen), True
 
@@ -144,6 +152,7 @@ class RequestPlanner:
     seed: int
     n: int
     pairs_per_request: int
+    no_call_share: float = 0.0  # used only when NO_CALL is in styles (apigen.no_call_plan)
 
     @property
     def request_count(self) -> int:
@@ -153,7 +162,12 @@ class RequestPlanner:
         if not 0 <= index < self.request_count:
             raise IndexError(f"request {index} outside 0..{self.request_count - 1}")
         rng = random.Random(f"{self.seed}:{index}")
-        style = rng.choice(self.styles)
+        share = effective_share(self.styles, self.no_call_share)
+        if is_no_call_request(self.seed, index, share):
+            style = Style.NO_CALL
+        else:  # without NO_CALL in styles the draws are those of a run before no-call pairs existed
+            call_styles = tuple(s for s in self.styles if s is not Style.NO_CALL)
+            style = rng.choice(call_styles or self.styles)
         category, tools = self.apis.sample(rng, style)
         count = min(self.pairs_per_request, self.n - index * self.pairs_per_request)
         examples, foreign = self.examples.sample(rng, style, [t.name for t in tools])
@@ -191,7 +205,8 @@ def load_example_pool(path: str) -> list[dict]:
             tools = json.loads(row["tools"]) if isinstance(row["tools"], str) else row["tools"]
         except (KeyError, TypeError, json.JSONDecodeError):
             continue
-        if isinstance(row.get("query"), str) and isinstance(answers, list) and answers and isinstance(tools, list):
+        # a verified no-call row (answers []) is an example for no_call requests only (ExampleSampler)
+        if isinstance(row.get("query"), str) and isinstance(answers, list) and isinstance(tools, list):
             pool.append({"query": row["query"], "answers": answers, "tools": tools})
     if not pool:
         raise ValueError(f"{path}: no verified rows with query, tools and answers to use as examples")

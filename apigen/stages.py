@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from apigen.llm import CallStats, Endpoint
-from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult
+from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult, Style
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import call_shape, check_format, decode_answers, unusable_answers
 from apigen.verify.grounding import grade
+from apigen.verify.no_call_rule import NO_CALL_EXECUTION, check_no_call, is_no_call
 from apigen.verify.semantic import is_undecided, judge_batch
 
 
@@ -50,11 +51,14 @@ def skip_stage(samples: Sequence[Sample], stage: str) -> list[Sample]:
 
 
 def run_format(samples: Sequence[Sample], allow_no_call: bool = False) -> list[Sample]:
+    """``answers: []`` passes for the no_call style and for rows without a style (``apigen verify``:
+    such a row is judged as a no-call row); a sample of another style needs calls (``no_calls``)."""
     out, alive = skip_dead(samples, "format")
     for i in alive:
         s = out[i]
         style = s.provenance.style if s.provenance else None  # rows of existing datasets have no style
-        out[i] = s.with_verdict(check_format(s.query, s.tools, s.answers, s.raw, allow_no_call=allow_no_call,
+        no_call_ok = allow_no_call or style is None or style is Style.NO_CALL
+        out[i] = s.with_verdict(check_format(s.query, s.tools, s.answers, s.raw, allow_no_call=no_call_ok,
                                              style=style))
     return out
 
@@ -68,8 +72,12 @@ def calls_of(sample: Sample) -> list[FunctionCall]:
 
 def run_execution(samples: Sequence[Sample], executor: CallExecutor) -> list[Sample]:
     out, alive = skip_dead(samples, "execution")
-    verdicts = check_many([calls_of(out[i]) for i in alive], executor)
-    for i, verdict in zip(alive, verdicts):
+    no_call = [i for i in alive if is_no_call(out[i])]  # nothing to run: passed, with no results
+    for i in no_call:
+        out[i] = out[i].with_verdict(NO_CALL_EXECUTION)
+    calling = [i for i in alive if i not in no_call]
+    verdicts = check_many([calls_of(out[i]) for i in calling], executor) if calling else []
+    for i, verdict in zip(calling, verdicts):
         out[i] = out[i].with_verdict(verdict)
     return out
 
@@ -81,6 +89,17 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None,
     out, alive = skip_dead(samples, "semantic")
     to_judge = []
     for i in alive:
+        if is_no_call(out[i]):  # no calls to ground: the no-call rule, then its own judge prompt
+            findings = check_no_call(out[i].query, out[i].tools)
+            if findings:
+                out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(findings),
+                                                         reason="no-call rule", decided_by="rules"))
+            elif endpoint is None:
+                out[i] = out[i].with_verdict(StageResult(stage="semantic", status="passed", decided_by="rules",
+                                                         reason="no-call rule only (no judge model)"))
+            else:
+                to_judge.append(i)
+            continue
         grounding = grade(out[i].query, out[i].tools, calls_of(out[i]))
         if grounding.failures:
             out[i] = out[i].with_verdict(StageResult(stage="semantic", status="failed", errors=tuple(grounding.failures),

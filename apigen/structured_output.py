@@ -24,7 +24,7 @@ MODES = ("json_schema", "json", "off")
 
 _ANSWER_COUNTS: dict[Style | None, tuple[int, int]] = {
     Style.SIMPLE: (1, 1), Style.MULTIPLE: (1, 1),
-    Style.PARALLEL: (2, 4), Style.PARALLEL_MULTIPLE: (2, 4), None: (1, 4)}
+    Style.PARALLEL: (2, 4), Style.PARALLEL_MULTIPLE: (2, 4), Style.NO_CALL: (0, 0), None: (1, 4)}
 _TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 _TYPE_ALIASES = {"dict": "object", "float": "number", "tuple": "array", "int": "integer", "str": "string",
                  "bool": "boolean", "list": "array", "double": "number", "long": "integer"}
@@ -72,6 +72,8 @@ def _answers_schema(tools: int, style: Style | None) -> dict:
     present, instead of ``prefixItems``).
     """
     low, high = _ANSWER_COUNTS[style]
+    if style is Style.NO_CALL:  # no offered tool fits: the answers are the empty list
+        return {"type": "array", "maxItems": 0}
     any_call = _ref(0) if tools == 1 else {"anyOf": [_ref(n) for n in range(tools)]}
     if style is Style.PARALLEL and tools > 1:
         return {"anyOf": [{"type": "array", "items": _ref(n), "minItems": low, "maxItems": high} for n in range(tools)]}

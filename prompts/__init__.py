@@ -49,7 +49,7 @@ def style_variants() -> dict[str, tuple[str, ...]]:
 
 def prompt_version() -> str:
     """One version for everything the pipeline sends to an LLM; goes into cache keys and exports."""
-    parts = [load_template(n).version for n in ("generate", "generate_styles", "judge")]
+    parts = [load_template(n).version for n in ("generate", "generate_styles", "judge", "judge_no_call")]
     return "p" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
 
 

@@ -18,7 +18,7 @@ def planner_for(config: RunConfig) -> RequestPlanner:
     pool = load_example_pool(config.examples_from) if config.examples_from else None
     return RequestPlanner(apis=ApiSampler(load_registry(config.execution.registry).specs()), examples=ExampleSampler(pool),
                           prompts=PromptSampler(), styles=config.styles, seed=config.seed, n=config.n,
-                          pairs_per_request=config.pairs_per_request)
+                          pairs_per_request=config.pairs_per_request, no_call_share=config.no_call_share)
 
 
 class BatchPlanner:

@@ -228,8 +228,9 @@ def test_cli_generate_simulated_with_judge_batch(tmp_path):
     summaries = {}
     for k in (1, 4):
         out = tmp_path / f"out{k}"
+        # no no-call pairs: they are judged one per request whatever K is (tests/test_no_call.py)
         assert main(["generate", "--simulate", "--n", "40", "--seed", "3", "--judge-batch", str(k),
-                     "--out", str(out)]) == 0
+                     "--no-call-share", "0", "--out", str(out)]) == 0
         summaries[k] = json.loads((out / "summary.json").read_text())
     one, four = summaries[1], summaries[4]
     assert one["verified"] == four["verified"] > 0 and one["stages"] == four["stages"]

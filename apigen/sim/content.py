@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from api_registry.arguments import synthesize
 from apigen.sim import distilabel_prompts  # distilabel 1.5.3's APIGen prompts, for benchmarks
+from apigen.sim import no_call
 
 FLAW_STAGE = {
     "malformed_json": "format",
@@ -26,8 +27,36 @@ FLAW_STAGE = {
     "wrong_type": "format",
     "raises": "execution",
     "mismatch": "semantic",
+    "no_call_fits": "semantic",    # a no_call pair whose query an offered tool plainly serves
+    "duplicate": "dedup",          # an earlier clean pair re-sent exactly (apigen.sim.plants)
+    "near_duplicate": "dedup",     # an earlier clean pair's query reworded by one word
+    "contaminated": "dedup",       # a query copied from a bundled BFCL question
 }
 OPENINGS = ("Could you", "Please", "Can you", "I need you to", "Help me", "Would you")
+# Whole sentences a user might start with (no digits or number words: nothing is grounded or counted by
+# accident): the same call asked twice is then rarely the same query, as with real users.
+CONTEXTS = (
+    "I'm putting together a report for my manager.", "Quick question before my meeting starts.",
+    "My study group is stuck on this one.", "I'm double-checking something a colleague sent me.",
+    "This is for a side project I'm building.", "I'm preparing slides for a workshop.",
+    "We're planning the week ahead at work.", "My teacher asked us to verify this.",
+    "I'm writing a blog post and want to get it right.", "A client just emailed me about this.",
+    "I'm cleaning up an old spreadsheet.", "Settling a friendly argument with my brother.",
+    "I keep forgetting how this works.", "Our team is reviewing older data.",
+    "I'm testing a new app idea.", "Just curious, since it came up at dinner.",
+    "I'm helping my neighbour with some paperwork.", "My notes from the lecture are a bit messy.",
+    "The documentation I found was confusing.", "I'm on my phone, so keep it simple.",
+    "We're drafting a proposal for the board.", "I'm sanity-checking a calculation.",
+    "This came up while I was debugging.", "I'm organizing a volunteer event.",
+    "My spreadsheet formula gives a strange answer.", "I'm comparing options for a purchase.",
+    "Working through a practice exam tonight.", "I promised my kids I'd look this up.",
+    "I'm updating our internal wiki.", "Before I send this invoice, a quick check.",
+    "The intern asked me and I wasn't sure.", "I'm reviewing a pull request right now.",
+    "Prepping for a podcast episode.", "I'm migrating data to a new system.",
+    "It's for a travel itinerary I'm drafting.", "I'm tutoring a student this afternoon.",
+    "We're auditing our records.", "I'm stuck on a puzzle in a magazine.",
+    "I'm building a dashboard for the sales team.", "This is part of my thesis research.",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,8 @@ class Planted:
     answers: str  # canonical JSON of the answers as sent (or the malformed string)
     flaw: str | None
     stage: str | None
+    original: str | None = None   # duplicate / near_duplicate: the kept pair's query; contaminated: the question
+    source_id: str | None = None  # contaminated: the benchmark question's id (e.g. BFCL "simple_python_12")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,11 +104,12 @@ def grounded(arguments: dict, query: str) -> bool:
     return all(render_value(v).lower() in query.lower() for v in arguments.values())
 
 
-def compose_query(opening: str, parts: list[str]) -> str:
+def compose_query(opening: str, parts: list[str], context: str = "") -> str:
+    lead = f"{context} {opening}" if context else opening
     if len(parts) == 1:
-        return f"{opening} {parts[0]}?"
+        return f"{lead} {parts[0]}?"
     body = "; ".join(parts[:-1]) + f"; and also {parts[-1]}"
-    return f"{opening} do the following: {body}?"
+    return f"{lead} do the following: {body}?"
 
 
 def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[str]) -> dict | None:
@@ -110,6 +142,8 @@ def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: Example
               flaw_rate: float) -> tuple[dict, Planted]:
     if style == distilabel_prompts.DISTILABEL_STYLE:
         return distilabel_prompts.make_pair(tools, rng, lookup, flaw_rate)
+    if style == "no_call":
+        return make_no_call_pair(tools, rng, lookup, flaw_rate)
     used: set[str] = set()
     targets, calls = [], []
     for tool in plan_calls(style, tools, rng):
@@ -118,11 +152,11 @@ def make_pair(style: str, tools: list[dict], rng: random.Random, lookup: Example
             targets.append(tool)
             calls.append({"name": tool["name"], "arguments": arguments})
     described = [describe_call(t, c["arguments"]) for t, c in zip(targets, calls)]
-    opening = rng.choice(OPENINGS)
+    opening, context = rng.choice(OPENINGS), rng.choice(CONTEXTS)
     flaw = None
     if rng.random() < flaw_rate:
-        flaw = _plant(rng, targets, calls, described, lookup, compose_query(opening, described))
-    query = compose_query(opening, described)
+        flaw = _plant(rng, targets, calls, described, lookup, compose_query(opening, described, context))
+    query = compose_query(opening, described, context)
     answers: Any = calls
     if flaw == "malformed_json":
         answers = json.dumps(calls)[:-2]  # cut off the closing brackets
@@ -165,6 +199,20 @@ def _plant(rng: random.Random, tools: list[dict], calls: list[dict], described: 
     return flaw
 
 
+def make_no_call_pair(tools: list[dict], rng: random.Random, lookup: ExampleLookup,
+                      flaw_rate: float) -> tuple[dict, Planted]:
+    """A query none of the tools serves, answered ``[]``; at ``flaw_rate``, one an offered tool plainly
+    serves (its description's purpose and its values, as a clean call pair's query would say it)."""
+    if rng.random() < flaw_rate:
+        tool = rng.choice(tools)
+        arguments = _arguments(tool, rng, lookup, set()) or {}
+        query = compose_query(rng.choice(OPENINGS), [describe_call(tool, arguments)], rng.choice(CONTEXTS))
+        return {"query": query, "answers": []}, Planted(query=query, answers="[]", flaw="no_call_fits",
+                                                         stage=FLAW_STAGE["no_call_fits"])
+    query = no_call.out_of_scope_query(rng, tools)
+    return {"query": query, "answers": []}, Planted(query=query, answers="[]", flaw=None, stage=None)
+
+
 def _wrong_type(schema: dict) -> Any:
     kind = schema.get("type")
     if kind in ("integer", "number", "boolean", "array", "object"):
@@ -178,8 +226,9 @@ def _between(text: str, tag: str) -> str:
 
 
 def is_judge_prompt(prompt: str) -> bool:
-    """A judge prompt, single (one sample) or batched (``<sample id="...">`` blocks)."""
-    return "<calls>" in prompt and "<query>" in prompt or distilabel_prompts.is_semantic_prompt(prompt)
+    """A judge prompt, single (one sample) or batched (``<sample id="...">`` blocks), or the no-call judge's."""
+    return ("<calls>" in prompt or "<answer>" in prompt) and "<query>" in prompt \
+        or distilabel_prompts.is_semantic_prompt(prompt)
 
 
 _SAMPLE = re.compile(r'<sample id="([^"]*)">\n?(.*?)\n?</sample>', re.S)
@@ -190,6 +239,8 @@ def judge_verdict(prompt: str) -> dict:
     with one such verdict (and its ``id``) per sample, each decided exactly as a single prompt would be."""
     if distilabel_prompts.is_semantic_prompt(prompt):
         return distilabel_prompts.semantic_verdict(prompt)
+    if "<answer>" in prompt and "<calls>" not in prompt:
+        return no_call.no_call_verdict(prompt, _between)
     samples = _SAMPLE.findall(prompt)
     if samples:
         return {"verdicts": [{"id": sample_id, **sample_verdict(block)} for sample_id, block in samples]}

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from apigen.sim.content import (ExampleLookup, Planted, is_judge_prompt, judge_verdict, make_pair,
                                 parse_generation_prompt)
+from apigen.sim.plants import PlantHistory, bucket, plant
 
 SIM_MODEL = "apigen-sim"
 REJECTED_KEY = "sim-invalid-key"  # the one key the simulator refuses (HTTP 401), to test auth failures
@@ -66,6 +67,13 @@ class SimConfig:
     latency_ms: float = 0.0
     error_rate: float = 0.0
     flaw_rate: float = 0.0
+    # Shares of pairs planted for the dedup/decontamination filters (apigen.sim.plants); 0: none.
+    duplicate_rate: float = 0.0
+    near_duplicate_rate: float = 0.0
+    contamination_rate: float = 0.0
+    # Label a clean pair that happens to repeat an earlier one (duplicate / near_duplicate) in the planted
+    # log also when the three rates above are 0 (while one is on, it always is).
+    label_repeats: bool = False
     delay_s: float = 30.0  # how long an injected "hang" lasts; set past the client timeout
     error_kinds: tuple[str, ...] = ("429", "500", "hang")
     capacity: int | None = None  # 429 to a request arriving while this many are in flight
@@ -85,6 +93,7 @@ class SimState:
     first_request: float | None = None  # time.monotonic() of the first chat request
     log: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds since first, status, in flight)
     error_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    history: PlantHistory = field(default_factory=PlantHistory)  # clean pairs, for planted repeats
 
 
 def registry_lookup() -> ExampleLookup:
@@ -127,6 +136,8 @@ class SimulatedLLM:
         pairs, planted = [], []
         for _ in range(count):
             pair, record = make_pair(style, tools, rng, self.lookup, self.config.flaw_rate)
+            if self._planting:
+                pair, record = self._plant(style, tools, pair, record, rng)
             pairs.append(pair)
             planted.append(record)
         with self.state.lock:
@@ -138,6 +149,26 @@ class SimulatedLLM:
         if wrapping < 0.45:
             return f"Here are {count} pairs:\n{body}\nLet me know if you need more."
         return body
+
+    @property
+    def _planting(self) -> bool:
+        c = self.config
+        return bool(c.label_repeats) or c.duplicate_rate > 0 or c.near_duplicate_rate > 0 or c.contamination_rate > 0
+
+    def _plant(self, style: str, tools: list[dict], pair: dict, record: Planted,
+               rng: random.Random) -> tuple[dict, Planted]:
+        """At the configured shares, a planted repeat or contaminated pair instead of ``pair``; a clean
+        pair is recorded in the history (labelled if it happens to repeat an earlier one)."""
+        c = self.config
+        draw, key = rng.random(), bucket(style, tools)
+        kind = ("duplicate" if draw < c.duplicate_rate else
+                "near_duplicate" if draw < c.duplicate_rate + c.near_duplicate_rate else
+                "contaminated" if draw < c.duplicate_rate + c.near_duplicate_rate + c.contamination_rate else None)
+        planted = plant(kind, style, tools, pair, record, self.state.history.earlier(key), rng) if kind else None
+        if planted is not None:
+            self.state.history.note(planted[0])
+            return planted
+        return pair, self.state.history.label(key, pair, record)
 
     def injected_error(self) -> str | None:
         """None, or one of "429", "500", "hang", at the configured rate."""

@@ -32,6 +32,7 @@ from apigen.llm_errors import FIXES
 from apigen.models import Finding, Sample, StageResult
 from apigen.reply_parsing import first_json_value
 from apigen.structured_output import batch_judge_schema, judge_schema, response_format
+from apigen.verify.no_call_rule import is_no_call
 from prompts import load_template
 
 STAGE = "semantic"
@@ -78,7 +79,12 @@ def _results(results: Sequence[Any] | None) -> dict[str, str]:
 
 
 def build_judge_messages(sample: Sample, results: Sequence[Any] | None) -> list[dict[str, str]]:
-    """The judge prompt; ``results`` None (or empty) means the calls were not executed, and it says so."""
+    """The judge prompt; ``results`` None (or empty) means the calls were not executed, and it says so.
+    A no-call sample (answers ``[]``) gets a prompt of its own: is there really no tool that fits?"""
+    if is_no_call(sample):
+        text = load_template("judge_no_call").render(
+            query=sample.query, tools=json.dumps([t.to_prompt_dict() for t in sample.tools], ensure_ascii=False))
+        return [{"role": "user", "content": text}]
     text = load_template("judge").render(
         query=sample.query, tools=json.dumps([t.to_prompt_dict() for t in sample.tools], ensure_ascii=False),
         calls=_calls(sample), **_results(results))
@@ -223,15 +229,19 @@ async def judge_batch(items: Sequence[tuple[Sample, Sequence[Any]]], endpoint: E
     """Verdicts in input order, ``per_request`` consecutive samples a request; on ``JudgeRefused`` the
     requests not yet answered are cancelled."""
     stats = CallStats()
-    groups = [items[start:start + per_request] for start in range(0, len(items), max(1, per_request))]
-    calls = [asyncio.ensure_future(judge_together(group, endpoint, stats)) for group in groups]
+    # no-call samples are judged one per request, by their own prompt; the others k at a time
+    calling = [i for i, item in enumerate(items) if not is_no_call(item[0])]
+    groups = [calling[start:start + per_request] for start in range(0, len(calling), max(1, per_request))]
+    groups += [[i] for i, item in enumerate(items) if is_no_call(item[0])]
+    calls = [asyncio.ensure_future(judge_together([items[i] for i in group], endpoint, stats)) for group in groups]
     try:
         verdicts = await asyncio.gather(*calls)
     except JudgeRefused:
         for call in calls:
             call.cancel()
         raise
-    return [v for group in verdicts for v in group], stats
+    by_index = {i: verdict for group, group_verdicts in zip(groups, verdicts) for i, verdict in zip(group, group_verdicts)}
+    return [by_index[i] for i in range(len(items))], stats
 
 
 def is_undecided(verdict: StageResult | None) -> bool:

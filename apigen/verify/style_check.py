@@ -3,7 +3,8 @@
 * ``simple``: exactly one call;
 * ``multiple``: exactly one call, chosen among two or more offered tools;
 * ``parallel``: two or more calls, all of one function;
-* ``parallel_multiple``: two or more calls of at least two different functions.
+* ``parallel_multiple``: two or more calls of at least two different functions;
+* ``no_call``: no call at all (no offered tool serves the query).
 
 A row that breaks its style would teach the wrong lesson under its label (a "parallel" row with
 one call, a "multiple" row with nothing to choose from), so the mismatch is an error, ``style_mismatch``.
@@ -22,6 +23,7 @@ NEEDS = {
     Style.MULTIPLE: "exactly one call, chosen among two or more offered tools",
     Style.PARALLEL: "two or more calls, all of one function",
     Style.PARALLEL_MULTIPLE: "two or more calls of at least two different functions",
+    Style.NO_CALL: "no call at all (answers [])",
 }
 
 
@@ -31,6 +33,8 @@ def _name(call: Mapping[str, Any] | FunctionCall) -> str:
 
 def _fits(style: Style, offered: int, names: list[str]) -> bool:
     distinct = len(set(names))
+    if style is Style.NO_CALL:
+        return not names
     if style is Style.SIMPLE:
         return len(names) == 1
     if style is Style.MULTIPLE:
