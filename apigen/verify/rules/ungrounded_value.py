@@ -17,7 +17,7 @@ import math
 import re
 from functools import cached_property
 from itertools import islice
-from typing import Any, Iterator
+from typing import Iterator
 
 from apigen.models import Finding
 from apigen.verify.rules.context import Context, Leaf, _close_to_any, _declared, _same, _schema_options, _show, _where
