@@ -127,6 +127,11 @@ class RunConfig(BaseModel):
     batch_size: int = Field(50, ge=1, le=5000, description="samples per batch task")
     pairs_per_request: int = Field(4, ge=1, le=20)
     execution: ExecutionSettings = ExecutionSettings()
+    # apigen.dedup: duplicates and benchmark questions among the verified pairs, across the whole run
+    dedup: bool = True
+    near_dup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of word 3-grams")
+    decontaminate: tuple[str, ...] = ()     # benchmark question files (BFCL, xlam layout, text)
+    bundled_decontamination: bool = True    # the bundled BFCL v4 questions
 
     @field_validator("styles", mode="before")
     @classmethod

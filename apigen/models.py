@@ -25,6 +25,8 @@ class Style(str, Enum):
 
 
 STAGES: tuple[str, ...] = ("format", "execution", "semantic")
+# Checks of a sample against the rest of the dataset, after the stages (apigen.dedup): not stage tasks.
+DATASET_CHECKS: tuple[str, ...] = ("dedup",)
 Status = Literal["passed", "failed", "skipped"]
 
 
@@ -102,8 +104,8 @@ class Sample(BaseModel):
 
     @property
     def rejected_at(self) -> str | None:
-        """The first stage that failed, or None."""
-        for stage in STAGES:
+        """The first stage (or dataset check) that failed, or None."""
+        for stage in STAGES + DATASET_CHECKS:
             verdict = self.verdicts.get(stage)
             if verdict is not None and verdict.status == "failed":
                 return stage

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Sequence
 
-from apigen.models import STAGES, Sample
+from apigen.models import DATASET_CHECKS, STAGES, Sample
 from apigen.stages import final_status
 from apigen.verify.semantic import is_undecided
 
@@ -25,8 +25,8 @@ class SummaryCounter:
 
     def __init__(self) -> None:
         self.status: Counter = Counter()
-        self.stages: dict[str, Counter] = {stage: Counter() for stage in STAGES}
-        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.stages: dict[str, Counter] = {stage: Counter() for stage in STAGES + DATASET_CHECKS}
+        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES + DATASET_CHECKS}
         self.breakdowns: dict[str, dict[str, Counter]] = {key: defaultdict(Counter) for key in BREAKDOWN_FIELDS}
 
     def add(self, samples: Iterable[Sample]) -> "SummaryCounter":
@@ -36,7 +36,7 @@ class SummaryCounter:
             for key in BREAKDOWN_FIELDS:
                 value = getattr(s.provenance, key)
                 self.breakdowns[key][getattr(value, "value", value)][status] += 1
-            for stage in STAGES:
+            for stage in STAGES + DATASET_CHECKS:
                 verdict = s.verdicts.get(stage)
                 if verdict is None:
                     continue
@@ -51,7 +51,8 @@ class SummaryCounter:
 
     def stage_counts(self) -> dict[str, dict[str, Any]]:
         counts: dict[str, dict[str, Any]] = {}
-        for stage in STAGES:
+        checks = tuple(c for c in DATASET_CHECKS if self.stages[c])  # a row only when a check ran
+        for stage in STAGES + checks:
             c = self.stages[stage]
             passed, failed, skipped, undecided = c["passed"], c["failed"], c["skipped"], c["undecided"]
             counts[stage] = {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,

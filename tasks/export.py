@@ -32,6 +32,15 @@ def destination(config: RunConfig) -> tuple[str, dict[str, Any] | None]:
     return config.out, None
 
 
+def dataset_filter(config: RunConfig):
+    """The run's dedup/decontamination filter (``apigen.dedup``), or None when both are off."""
+    from apigen.dedup.build import build_filter, seed_references
+
+    return build_filter(dedup=config.dedup, threshold=config.near_dup_threshold, decontaminate=config.decontaminate,
+                        bundled=config.bundled_decontamination,
+                        references=seed_references(config.examples_from) if config.dedup else ())
+
+
 class RunExport:
     """``add`` each finished batch (in any order); ``finish`` once all are in. Batches are written in
     index order: one that finishes early waits (bounded by the batches in flight) for those before it."""
@@ -49,6 +58,7 @@ class RunExport:
         self.failed_request_errors: list[str] = []
         self.waiting: dict[int, BatchResult] = {}
         self.next_index = 0
+        self.filter = dataset_filter(config)
 
     def add(self, batch: BatchResult) -> None:
         self.waiting[batch.index] = batch
@@ -57,6 +67,8 @@ class RunExport:
             self.next_index += 1
 
     def _write(self, batch: BatchResult) -> None:
+        if self.filter is not None:  # in batch order: the first occurrence in the run is the one kept
+            batch = batch.with_samples(self.filter.apply(batch.samples))
         self.writer.add(batch.samples)
         self.counts.add(batch.samples)
         self.examples.add(batch.samples)
@@ -79,7 +91,7 @@ class RunExport:
             "llm_calls": {stage: s.as_dict() for stage, s in self.llm.items()},
             "generator_model": config.generator.label, "judge_model": config.judge.label,
             "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
-            "styles": [s.value for s in config.styles]})
+            "styles": [s.value for s in config.styles], **(self.filter.stats() if self.filter else {})})
 
     def finish(self) -> dict[str, Any]:
         """Complete the dataset; return its summary, where it went and the failure examples."""
