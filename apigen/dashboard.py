@@ -8,12 +8,17 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-from apigen.models import STAGES, Sample
+from apigen.models import DATASET_CHECKS, STAGES, Sample
 
 PASS_RATES_KEY = "apigen-stage-pass-rates"
 BREAKDOWN_KEY = "apigen-breakdown"
 FAILURES_KEY = "apigen-failures"
 STAGE_EVENT = "apigen.stage.completed"
+
+
+def stages_of(summary: dict[str, Any]) -> list[str]:
+    """The stages in order, then the dataset checks (dedup) that ran: the rows of the tables below."""
+    return [stage for stage in STAGES + DATASET_CHECKS if stage in summary["stages"]]
 
 
 def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -27,7 +32,7 @@ def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return [returned] + [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
                           "undecided": s.get("undecided", 0),
                           "pass_rate": s["pass_rate"] if s["pass_rate"] is not None else 0.0}
-                         for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+                         for stage, s in ((stage, summary["stages"][stage]) for stage in stages_of(summary))]
 
 
 def breakdown_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -68,7 +73,7 @@ def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: in
     """The most frequent failure codes, each with one example sample and its message (``samples``: all
     of the run's, or ``FailureExamples.samples``)."""
     counts: list[tuple[str, str, int]] = sorted(
-        ((stage, code, n) for stage in STAGES for code, n in summary["stages"][stage]["errors"].items()),
+        ((stage, code, n) for stage in stages_of(summary) for code, n in summary["stages"][stage]["errors"].items()),
         key=lambda item: -item[2])[:top]
     lines = [f"# Top failure codes ({summary['rejected']} of {summary['generated']} samples rejected)", ""]
     if summary.get("undecided"):
@@ -94,4 +99,4 @@ def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"stage": stage, "in": s["in"], "passed": s["passed"], "failed": s["failed"],
              "undecided": s.get("undecided", 0), "pass_rate": s["pass_rate"],
              "top_errors": dict(list(s["errors"].items())[:5])}
-            for stage, s in ((stage, summary["stages"][stage]) for stage in STAGES)]
+            for stage, s in ((stage, summary["stages"][stage]) for stage in stages_of(summary))]

@@ -68,7 +68,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
             events = []
             for _ in range(40):  # the server persists events asynchronously
                 events = await _events(client, STAGE_EVENT, since)
-                if len(events) >= 3:
+                if len(events) >= 4:
                     break
                 await asyncio.sleep(0.5)
             runs = await client.read_flow_runs(
@@ -84,7 +84,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     assert {t.name.rsplit("-", 1)[0] for t in tasks} >= {"generate-batch", "format-batch", "execution-batch", "semantic-batch"}, [t.name for t in tasks][:8]
     assert progress.description == "4 of 4 batches (80 of 80 pairs)"
     table = json.loads(rates.data) if isinstance(rates.data, str) else rates.data
-    assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic"]
+    assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic", "dedup"]
     returned = table[0]
     assert returned["in"] == summary["requested_pairs"] and returned["passed"] == summary["generated"]
     assert returned["failed"] == summary["pairs_not_returned"] + summary["pairs_lost_to_failed_requests"]
@@ -92,7 +92,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
         stage = summary["stages"][row["stage"]]
         assert (row["in"], row["passed"], row["failed"], row["pass_rate"]) == (
             stage["in"], stage["passed"], stage["failed"], stage["pass_rate"])
-    assert table[1]["in"] == 80 and table[3]["passed"] == summary["verified"]
+    assert table[1]["in"] == 80 and table[4]["in"] == table[3]["passed"] and table[4]["passed"] == summary["verified"]
     rows = json.loads(breakdown.data) if isinstance(breakdown.data, str) else breakdown.data
     assert {r["dimension"] for r in rows} == {"style", "category", "generator_model"}
     assert sum(r["verified"] for r in rows if r["dimension"] == "style") == summary["verified"]
@@ -100,7 +100,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     assert f"`{top_code}`" in failures.data and "- query:" in failures.data
     assert progress.type == "progress" and float(progress.data) == 100.0
     by_stage = {e["payload"]["stage"]: e for e in events}
-    assert set(by_stage) == {"format", "execution", "semantic"}
+    assert set(by_stage) == {"format", "execution", "semantic", "dedup"}
     for stage, event in by_stage.items():
         assert event["payload"]["pass_rate"] == summary["stages"][stage]["pass_rate"]
         assert event["payload"]["passed"] == summary["stages"][stage]["passed"]

@@ -49,6 +49,18 @@ def test_question_pasted_into_a_longer_query_is_caught_by_a_shared_8gram(bundled
     assert bundled.stats()["contamination"]["by_benchmark"] == {"bfcl_v4": 1}
 
 
+def test_stock_phrasing_shared_with_a_question_is_not_contamination_half_a_question_is(bundled):
+    question = BFCL["parallel_141"]
+    stock = "can you provide me with the list of"  # one of the question's 8-grams, and everyday phrasing
+    assert stock in question.lower().replace(",", "")
+    query = "Can you provide me with the list of open pharmacies near Lyon Part-Dieu station tonight?"
+    words = question.split()
+    half = "Hello. " + " ".join(words[:len(words) // 2 + 5]) + " ... and what about the weekend schedule?"
+    out = bundled.apply([sample("k-1", query, []), sample("k-2", half, [])])
+    assert verdict(out[0]).status == "passed"
+    assert finding(out[1]).code == "contaminated" and "parallel_141" in finding(out[1]).message
+
+
 def test_short_question_is_caught_as_a_near_duplicate():
     question = BFCL["irrelevance_28"]  # 'How many sides does a hexagon have?' (7 words: no 8-gram)
     index = ContaminationIndex([bundled_set()], Signer(), 0.8)
@@ -57,7 +69,7 @@ def test_short_question_is_caught_as_a_near_duplicate():
     f = DatasetFilter(dedup=False, contamination=index)
     out = f.apply([sample("k", question.upper(), [])])
     assert finding(out[0]).code == "contaminated" and "irrelevance_28" in finding(out[0]).message
-    assert "Jaccard ~" in finding(out[0]).message
+    assert "word 3-gram Jaccard 1.0" in finding(out[0]).message
 
 
 def test_clean_real_queries_are_not_contaminated(bundled):
@@ -136,7 +148,7 @@ def test_run_summary_counts_contamination_by_benchmark(tmp_path):
     verified, rejected, summary = read_dataset(tmp_path / "out")
     assert [r["query"] for r in verified] == ["Book a table for two at an Italian restaurant in Lyon on Friday evening."]
     assert summary["contamination"] == {
-        "rejected": 2, "by_benchmark": {"bfcl_v4": 1, "private_eval": 1}, "ngram": 8,
+        "rejected": 2, "by_benchmark": {"bfcl_v4": 1, "private_eval": 1}, "ngram": 8, "min_share": 0.5,
         "sets": [{"name": "bfcl_v4", "questions": 1480}, {"name": "private_eval", "questions": 1}]}
     assert summary["stages"]["dedup"]["errors"] == {"contaminated": 2}
     stages = {(r["query"], r["rejected_stage"]): json.loads(r["errors"])[0] for r in rejected}

@@ -106,7 +106,7 @@ class DatasetFilter:
         if near is not None:
             return Finding(code="near_duplicate",
                            message=f"query near-duplicates that of {self._labels[near.key]}, kept "
-                                   f"(Jaccard ~{near.jaccard} >= {self.threshold})")
+                                   f"(word 3-gram Jaccard {near.jaccard} >= {self.threshold})")
         return None
 
     def _keep(self, label: str, key: str, signature: Any) -> None:
@@ -127,5 +127,6 @@ class DatasetFilter:
         if self.contamination is not None:
             out["contamination"] = {"rejected": self.rejected["contaminated"],
                                     "by_benchmark": dict(sorted(self.by_benchmark.items())),
-                                    "sets": self.contamination.describe(), "ngram": self.contamination.ngram}
+                                    "sets": self.contamination.describe(), "ngram": self.contamination.ngram,
+                                    "min_share": self.contamination.min_share}
         return out
