@@ -62,7 +62,7 @@ def stage_dict(stage: str, verdict: StageResult | None, limit: int = _FINDING_LI
         out["results"] = [_result(r) for r in results[:max(limit, 1)]] if results else []
         if len(results) > len(out["results"]):
             out["results_omitted"] = len(results) - len(out["results"])
-    else:
+    elif stage == "semantic":  # a dataset check (dedup) has its reasons in its errors
         out["reason"] = clip(replace_surrogates(verdict.reason or ""), MESSAGE_CHARS)
     return out
 
