@@ -8,6 +8,7 @@ are accumulated from the batches on the way.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from apigen.batch import BatchResult
@@ -41,6 +42,15 @@ def dataset_filter(config: RunConfig):
                         references=seed_references(config.examples_from) if config.dedup else ())
 
 
+def _build_in_background(config: RunConfig) -> Future | None:
+    if not config.dedup and not config.bundled_decontamination and not config.decontaminate:
+        return None  # nothing to load
+    executor = ThreadPoolExecutor(1, thread_name_prefix="apigen-dedup-index")
+    future = executor.submit(dataset_filter, config)
+    executor.shutdown(wait=False)
+    return future
+
+
 class RunExport:
     """``add`` each finished batch (in any order); ``finish`` once all are in. Batches are written in
     index order: one that finishes early waits (bounded by the batches in flight) for those before it."""
@@ -58,13 +68,25 @@ class RunExport:
         self.failed_request_errors: list[str] = []
         self.waiting: dict[int, BatchResult] = {}
         self.next_index = 0
-        self.filter = dataset_filter(config)
+        self._filter: Future | Any = _build_in_background(config)
 
     def add(self, batch: BatchResult) -> None:
         self.waiting[batch.index] = batch
         while self.next_index in self.waiting:
             self._write(self.waiting.pop(self.next_index))
             self.next_index += 1
+
+    @property
+    def filter(self):
+        """The run's ``DatasetFilter`` (None when dedup and decontamination are off), built once per run
+        beside the first batches (importing datasketch and indexing the benchmark set take ~0.3-1 s)."""
+        if isinstance(self._filter, Future):
+            self._filter = self._filter.result()  # an unreadable --decontaminate file raises here
+        return self._filter
+
+    @filter.setter
+    def filter(self, value) -> None:
+        self._filter = value
 
     def _write(self, batch: BatchResult) -> None:
         if self.filter is not None:  # in batch order: the first occurrence in the run is the one kept

@@ -3,16 +3,17 @@ loaded once per run, and only when deduplication or decontamination is on (nothi
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from apigen.dedup.contamination import BUNDLED_SET, ContaminationIndex, bundled_set, load_question_file
-from apigen.dedup.dataset_filter import DatasetFilter, Reference
-from apigen.dedup.near import Signer
 from apigen.models import Sample
+
+if TYPE_CHECKING:
+    from apigen.dedup.dataset_filter import DatasetFilter, Reference
 
 
 def seed_references(examples_from: str | None = None) -> list[Reference]:
     """The bundled few-shot examples, and those of the ``--examples-from`` pool when one is given."""
+    from apigen.dedup.dataset_filter import Reference
     from apigen.sampling import load_example_pool
     from prompts import seed_examples
 
@@ -26,10 +27,15 @@ def seed_references(examples_from: str | None = None) -> list[Reference]:
 def build_filter(dedup: bool = True, threshold: float = 0.8, decontaminate: Sequence[str] = (),
                  bundled: bool = True, references: Sequence[Reference] = (),
                  eligible: Callable[[Sample], bool] | None = None) -> DatasetFilter | None:
-    """A filter, or None when there is nothing to check (no dedup, no benchmark set)."""
-    sets = ([bundled_set(BUNDLED_SET)] if bundled else []) + [load_question_file(p) for p in decontaminate]
-    if not dedup and not sets:
+    """A filter, or None when there is nothing to check (no dedup, no benchmark set): then nothing is
+    imported (datasketch pulls in scipy)."""
+    if not dedup and not bundled and not decontaminate:
         return None
+    from apigen.dedup.contamination import BUNDLED_SET, ContaminationIndex, bundled_set, load_question_file
+    from apigen.dedup.dataset_filter import DatasetFilter
+    from apigen.dedup.near import Signer
+
+    sets = ([bundled_set(BUNDLED_SET)] if bundled else []) + [load_question_file(p) for p in decontaminate]
     signer = Signer()
     index = ContaminationIndex(sets, signer, threshold) if sets else None
     return DatasetFilter(threshold=threshold, dedup=dedup, contamination=index, references=references,
