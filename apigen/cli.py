@@ -180,11 +180,13 @@ DEDUP_HELP_VERIFY = "reject rows whose query overlaps a question of FILE"
 
 def _add_dedup_options(parser: argparse.ArgumentParser, decontaminate_help: str) -> None:
     parser.add_argument("--near-dup-threshold", type=_threshold, default=0.8, metavar="J",
-                        help="estimated Jaccard similarity of query word 3-grams at or above which a query is a near "
-                             "duplicate (of an earlier one, or of a benchmark question) (default 0.8)")
+                        help="Jaccard similarity of query word 3-grams (MinHash/LSH candidates, checked exactly) at or "
+                             "above which a query is a near duplicate of an earlier one or of a benchmark question "
+                             "(default 0.8)")
     parser.add_argument("--decontaminate", nargs="+", default=[], metavar="FILE",
                         help=decontaminate_help + ": BFCL question files, xlam-layout .jsonl/.json/.parquet, or a text "
-                             "file of one query per line; a shared word 8-gram or a near duplicate is `contaminated`")
+                             "file of one query per line; a query holding half or more of a question's word 8-grams, or a "
+                             "near duplicate of it, is `contaminated` (naming the file and the question's id)")
 
 
 def _decontamination_files(paths: Sequence[str]) -> tuple[str, ...]:
