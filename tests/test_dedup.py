@@ -213,6 +213,11 @@ def test_verify_dedup_through_the_cli_on_real_rows(tmp_path):
     rows.append({**XLAM_ROWS[0], "id": 102, "query": XLAM_ROWS[0]["query"].upper()})
     data = tmp_path / "rows.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    # without --dedup the same file passes whole (and the verdicts have no dedup entry); run first, so that
+    # its cached chunk results (verdict lines) must not stand in for the samples --dedup needs
+    assert main(["verify", str(data), "--stages", "format", "--batch-size", "4", "--out", str(tmp_path / "w.jsonl")]) == 0
+    plain = [json.loads(line) for line in (tmp_path / "w.jsonl").read_text().splitlines()]
+    assert all(r["passed"] and "dedup" not in r["stages"] for r in plain)
     out = tmp_path / "v.jsonl"
     assert main(["verify", str(data), "--stages", "format", "--dedup", "--batch-size", "4", "--out", str(out)]) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
@@ -229,7 +234,3 @@ def test_verify_dedup_through_the_cli_on_real_rows(tmp_path):
                                           "errors": {"duplicate": 2, "near_duplicate": 1}}
     assert summary["dedup"]["duplicates"] == 2 and summary["dedup"]["near_duplicates"] == 1
     assert summary["error_codes"] == {"duplicate": 2, "near_duplicate": 1}
-    # without --dedup the same file passes whole (and the verdicts have no dedup entry)
-    assert main(["verify", str(data), "--stages", "format", "--batch-size", "4", "--out", str(tmp_path / "w.jsonl")]) == 0
-    plain = [json.loads(line) for line in (tmp_path / "w.jsonl").read_text().splitlines()]
-    assert all(r["passed"] and "dedup" not in r["stages"] for r in plain)
