@@ -33,6 +33,7 @@ class ChunkPlan:
     stages: tuple[str, ...]
     judge: bool = False
     signatures: Signatures | None = None
+    render: bool = True  # False: samples come back even when decided (``verify --dedup`` filters them in order)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class CheckedChunk:
 def check_chunk(chunk: RawChunk, plan: ChunkPlan) -> CheckedChunk:
     samples = check_locally(chunk.samples(), plan)
     pending = pending_stages(samples, plan.stages)
-    if pending:
+    if pending or not plan.render:
         return CheckedChunk(index=chunk.index, rows=len(samples), samples=tuple(samples), pending=pending)
     return CheckedChunk(index=chunk.index, rows=len(samples), text=render(samples),
                         tally=VerifyTally(plan.stages).add(samples))

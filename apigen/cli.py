@@ -41,6 +41,13 @@ def _rate(text: str) -> float:
     return value
 
 
+def _threshold(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
+    return value
+
+
 def _judge_batch(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 32:
@@ -106,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="use a simulated LLM on loopback (dry run; output is marked simulated)")
     gen.add_argument("--flaw-rate", type=_rate, default=0.2, help="with --simulate: share of deliberately flawed pairs")
     _add_sim_plant_rates(gen, "with --simulate: ")
+    _add_dedup_options(gen, DEDUP_HELP_GENERATE)
+    gen.add_argument("--no-dedup", action="store_true", help="keep exact and near-duplicate verified pairs "
+                     "(default: the first occurrence in the run is kept, later ones rejected)")
+    gen.add_argument("--no-bundled-decontamination", action="store_true",
+                     help="do not reject pairs that overlap the bundled BFCL v4 test questions")
     gen.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
     ver = sub.add_parser("verify", help="run the three stages over an existing dataset (xlam layout)")
@@ -122,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--concurrency", type=int, default=8)
     ver.add_argument("--timeout", type=float, default=None, help="judge request timeout in seconds "
                      f"(default {HOSTED_TIMEOUT_S:.0f}; {LOCAL_TIMEOUT_S:.0f} for a server on this machine)")
+    ver.add_argument("--dedup", action="store_true", help="reject rows that repeat an earlier row (exact: same "
+                     "normalized query and answers; near: MinHash on query word 3-grams); the first occurrence is kept")
+    _add_dedup_options(ver, DEDUP_HELP_VERIFY)
     ver.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
 
     reg = sub.add_parser("registry", help="list or check the APIs in the registry")
@@ -182,6 +197,26 @@ def _add_sim_plant_rates(parser: argparse.ArgumentParser, prefix: str) -> None:
 def _sim_plant_rates(args: argparse.Namespace) -> dict[str, float]:
     return {"duplicate_rate": args.duplicate_rate, "near_duplicate_rate": args.near_duplicate_rate,
             "contamination_rate": args.contamination_rate}
+DEDUP_HELP_GENERATE = "reject verified pairs whose query overlaps a question of FILE (besides the bundled BFCL v4 set)"
+DEDUP_HELP_VERIFY = "reject rows whose query overlaps a question of FILE"
+
+
+def _add_dedup_options(parser: argparse.ArgumentParser, decontaminate_help: str) -> None:
+    parser.add_argument("--near-dup-threshold", type=_threshold, default=0.8, metavar="J",
+                        help="Jaccard similarity of query word 3-grams (MinHash/LSH candidates, checked exactly) at or "
+                             "above which a query is a near duplicate of an earlier one or of a benchmark question "
+                             "(default 0.8)")
+    parser.add_argument("--decontaminate", nargs="+", default=[], metavar="FILE",
+                        help=decontaminate_help + ": BFCL question files, xlam-layout .jsonl/.json/.parquet, or a text "
+                             "file of one query per line; a query holding half or more of a question's word 8-grams, or a "
+                             "near duplicate of it, is `contaminated` (naming the file and the question's id)")
+
+
+def _decontamination_files(paths: Sequence[str]) -> tuple[str, ...]:
+    for path in paths:
+        if not os.path.isfile(path):
+            raise UsageError(f"--decontaminate {path}: no such file")
+    return tuple(os.path.abspath(p) for p in paths)
 
 
 def _add_registry_sources(parser: argparse.ArgumentParser) -> None:
@@ -334,7 +369,9 @@ def _config_from_args(args: argparse.Namespace, api_base: str | None, model: str
                          seed=args.seed,
                          out=args.out, batch_size=args.batch_size, pairs_per_request=args.pairs_per_request,
                          store_block=args.store_block, result_storage=args.result_storage,
-                         examples_from=args.examples_from,
+                         examples_from=args.examples_from, dedup=not args.no_dedup,
+                         near_dup_threshold=args.near_dup_threshold, decontaminate=_decontamination_files(args.decontaminate),
+                         bundled_decontamination=not args.no_bundled_decontamination,
                          task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
                          execution=ExecutionSettings(registry=_registry_sources(args), sandbox_env=_sandbox_env(args)),
                          formats=args.formats)
@@ -470,7 +507,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         with OutputLock(args.out, "apigen verify"):
             summary = verify_dataset(input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
-                                     execution=execution, batch_size=args.batch_size)
+                                     execution=execution, batch_size=args.batch_size, dedup=args.dedup,
+                                     near_dup_threshold=args.near_dup_threshold,
+                                     decontaminate=_decontamination_files(args.decontaminate))
     except (InputError, OutputLocked) as exc:
         raise UsageError(str(exc)) from None
     print_verify_summary(summary)

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from apigen import progress
+from apigen.dashboard import stages_of
 from apigen.models import STAGES
 
 console = Console(stderr=True)
@@ -33,7 +34,7 @@ def stage_table(summary: dict[str, Any]) -> Table:
     table = Table(title="Per-stage pass rates")
     for column in ("stage", "in", "passed", "failed", "pass rate", "top failure codes"):
         table.add_column(column, justify="left" if column in ("stage", "top failure codes") else "right")
-    for stage in STAGES:
+    for stage in stages_of(summary):  # the three stages, then dedup when it ran
         s = summary["stages"][stage]
         rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.1%}"
         codes = ", ".join(f"{code} {count}" for code, count in list(s["errors"].items())[:3])

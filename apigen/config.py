@@ -130,6 +130,11 @@ class RunConfig(BaseModel):
     pairs_per_request: int = Field(4, ge=1, le=20)
     execution: ExecutionSettings = ExecutionSettings()
     formats: tuple[str, ...] = ("xlam",)     # export formats (apigen.exporters.FORMATS); xlam always written
+    # apigen.dedup: duplicates and benchmark questions among the verified pairs, across the whole run
+    dedup: bool = True
+    near_dup_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of word 3-grams")
+    decontaminate: tuple[str, ...] = ()     # benchmark question files (BFCL, xlam layout, text)
+    bundled_decontamination: bool = True    # the bundled BFCL v4 questions
 
     @field_validator("formats", mode="before")
     @classmethod

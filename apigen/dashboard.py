@@ -9,13 +9,18 @@ import json
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
-from apigen.models import STAGES, Sample
+from apigen.models import DATASET_CHECKS, STAGES, Sample
 
 PASS_RATES_KEY = "apigen-stage-pass-rates"
 BREAKDOWN_KEY = "apigen-breakdown"
 FAILURES_KEY = "apigen-failures"
 DIVERSITY_KEY = "apigen-diversity"
 STAGE_EVENT = "apigen.stage.completed"
+
+
+def stages_of(summary: dict[str, Any]) -> list[str]:
+    """The stages in order, then the dataset checks (dedup) that ran: the rows of the tables below."""
+    return [stage for stage in STAGES + DATASET_CHECKS if stage in summary["stages"]]
 
 
 def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -26,7 +31,7 @@ def pass_rate_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     requested = summary.get("requested_pairs", summary["generated"])
     missing = summary.get("pairs_not_returned", 0) + summary.get("pairs_lost_to_failed_requests", 0)
     rows = [returned_row(requested, summary["generated"], missing)]
-    return rows + [stage_row(stage, summary["stages"][stage]) for stage in (*STAGES, "dedup") if stage in summary["stages"]]
+    return rows + [stage_row(stage, summary["stages"][stage]) for stage in stages_of(summary)]
 
 
 def returned_row(requested: int, returned: int, missing: int) -> dict[str, Any]:
@@ -127,7 +132,7 @@ def failure_markdown(summary: dict[str, Any], samples: Sequence[Sample], top: in
     """The most frequent failure codes, each with one example sample and its message (``samples``: all
     of the run's, or ``FailureExamples.samples``)."""
     counts: list[tuple[str, str, int]] = sorted(
-        ((stage, code, n) for stage in STAGES for code, n in summary["stages"][stage]["errors"].items()),
+        ((stage, code, n) for stage in stages_of(summary) for code, n in summary["stages"][stage]["errors"].items()),
         key=lambda item: -item[2])[:top]
     lines = [f"# Top failure codes ({summary['rejected']} of {summary['generated']} samples rejected)", ""]
     if summary.get("undecided"):
@@ -158,7 +163,7 @@ def pass_rate_floor(rate: float | None) -> str | None:
 
 def stage_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One ``apigen.stage.completed`` payload per stage, for automations (e.g. alert on a low pass rate)."""
-    return [stage_event(stage, summary["stages"][stage]) for stage in (*STAGES, "dedup") if stage in summary["stages"]]
+    return [stage_event(stage, summary["stages"][stage]) for stage in stages_of(summary)]
 
 
 def stage_event(stage: str, counts: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,8 @@ CALL_STYLES: tuple[Style, ...] = tuple(s for s in Style if s is not Style.NO_CAL
 
 
 STAGES: tuple[str, ...] = ("format", "execution", "semantic")
+# Checks of a sample against the rest of the dataset, after the stages (apigen.dedup): not stage tasks.
+DATASET_CHECKS: tuple[str, ...] = ("dedup",)
 Status = Literal["passed", "failed", "skipped"]
 
 
@@ -107,8 +109,8 @@ class Sample(BaseModel):
 
     @property
     def rejected_at(self) -> str | None:
-        """The first stage that failed, or None."""
-        for stage in STAGES:
+        """The first stage (or dataset check) that failed, or None."""
+        for stage in STAGES + DATASET_CHECKS:
             verdict = self.verdicts.get(stage)
             if verdict is not None and verdict.status == "failed":
                 return stage

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from apigen.llm import CallStats, Endpoint
-from apigen.models import STAGES, Finding, FunctionCall, Sample, StageResult, Style
+from apigen.models import DATASET_CHECKS, STAGES, Finding, FunctionCall, Sample, StageResult, Style
 from apigen.verify.execution import CallExecutor, check_many
 from apigen.verify.format_check import call_shape, check_format, decode_answers, unusable_answers
 from apigen.verify.grounding import grade
@@ -119,9 +119,11 @@ async def run_semantic(samples: Sequence[Sample], endpoint: Endpoint | None,
 
 
 def final_status(sample: Sample) -> str:
-    """``verified`` only when every stage passed (a skipped stage does not verify); ``undecided`` when
-    the judge could not be reached for a sample the other stages passed; else ``rejected``."""
-    if all(sample.verdicts.get(s) is not None and sample.verdicts[s].status == "passed" for s in STAGES):
+    """``verified`` only when every stage passed (a skipped stage does not verify) and no dataset check
+    (dedup) failed; ``undecided`` when the judge could not be reached for a sample the other stages
+    passed; else ``rejected``."""
+    if (all(sample.verdicts.get(s) is not None and sample.verdicts[s].status == "passed" for s in STAGES)
+            and all(sample.verdicts.get(c) is None or sample.verdicts[c].status != "failed" for c in DATASET_CHECKS)):
         return "verified"
     if sample.rejected_at == "semantic" and is_undecided(sample.verdicts["semantic"]):
         return "undecided"

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Sequence
 
 from apigen.diversity import sample_categories
-from apigen.models import STAGES, Sample
+from apigen.models import DATASET_CHECKS, STAGES, Sample
 from apigen.stages import final_status
 from apigen.verify.semantic import is_undecided
 
@@ -26,8 +26,8 @@ class SummaryCounter:
 
     def __init__(self) -> None:
         self.status: Counter = Counter()
-        self.stages: dict[str, Counter] = {stage: Counter() for stage in STAGES}
-        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.stages: dict[str, Counter] = {stage: Counter() for stage in STAGES + DATASET_CHECKS}
+        self.codes: dict[str, Counter] = {stage: Counter() for stage in STAGES + DATASET_CHECKS}
         self.breakdowns: dict[str, dict[str, Counter]] = {key: defaultdict(Counter) for key in BREAKDOWN_FIELDS}
 
     def add(self, samples: Iterable[Sample]) -> "SummaryCounter":
@@ -38,7 +38,7 @@ class SummaryCounter:
                 values = sample_categories(s) if key == "category" else [getattr(s.provenance, key)]
                 for value in values:  # a multi-category sample counts once in each of its categories
                     self.breakdowns[key][getattr(value, "value", value)][status] += 1
-            for stage in STAGES:
+            for stage in STAGES + DATASET_CHECKS:
                 verdict = s.verdicts.get(stage)
                 if verdict is None:
                     continue
@@ -53,7 +53,8 @@ class SummaryCounter:
 
     def stage_counts(self) -> dict[str, dict[str, Any]]:
         counts: dict[str, dict[str, Any]] = {}
-        for stage in STAGES:
+        checks = tuple(c for c in DATASET_CHECKS if self.stages[c])  # a row only when a check ran
+        for stage in STAGES + checks:
             c = self.stages[stage]
             passed, failed, skipped, undecided = c["passed"], c["failed"], c["skipped"], c["undecided"]
             counts[stage] = {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-from apigen.models import STAGES, Finding, Sample, StageResult
+from apigen.models import DATASET_CHECKS, STAGES, Finding, Sample, StageResult
 from apigen.quoting import clip
 from apigen.safe_json import replace_surrogates
 from apigen.stages import final_status
@@ -62,7 +62,7 @@ def stage_dict(stage: str, verdict: StageResult | None, limit: int = _FINDING_LI
         out["results"] = [_result(r) for r in results[:max(limit, 1)]] if results else []
         if len(results) > len(out["results"]):
             out["results_omitted"] = len(results) - len(out["results"])
-    else:
+    elif stage == "semantic":  # a dataset check (dedup) has its reasons in its errors
         out["reason"] = clip(replace_surrogates(verdict.reason or ""), MESSAGE_CHARS)
         if verdict.warnings:  # values the grounding rules left undecided (no judge ran)
             _findings(out, "warnings", verdict.warnings, limit)
@@ -78,7 +78,9 @@ def _id(value: Any) -> Any:
 def verdict_record(sample: Sample, limit: int = _FINDING_LIMITS[0]) -> dict[str, Any]:
     return {"id": _id(sample.row_id), **(sample.position or {}), "passed": sample.passed,
             **({"undecided": True} if final_status(sample) == "undecided" else {}),
-            "stages": {stage: stage_dict(stage, sample.verdicts.get(stage), limit) for stage in STAGES}}
+            "stages": {**{stage: stage_dict(stage, sample.verdicts.get(stage), limit) for stage in STAGES},
+                       **{check: stage_dict(check, sample.verdicts[check], limit) for check in DATASET_CHECKS
+                          if check in sample.verdicts}}}
 
 
 def verdict_line(sample: Sample) -> str:
@@ -88,6 +90,9 @@ def verdict_line(sample: Sample) -> str:
         if len(line.encode("utf-8")) <= MAX_VERDICT_BYTES:
             return line
     return line  # with no findings listed a verdict is a few hundred bytes: not reached
+
+
+_COUNTED = STAGES + DATASET_CHECKS  # a dataset check (dedup) is counted like a stage, when it ran
 
 
 class VerifyTally:
@@ -102,8 +107,8 @@ class VerifyTally:
         self.rows = self.passed = self.undecided = 0
         self.codes: Counter = Counter()
         self.warnings: Counter = Counter()
-        self.per_stage: dict[str, Counter] = {stage: Counter() for stage in STAGES}
-        self.stage_codes: dict[str, Counter] = {stage: Counter() for stage in STAGES}
+        self.per_stage: dict[str, Counter] = {stage: Counter() for stage in _COUNTED}
+        self.stage_codes: dict[str, Counter] = {stage: Counter() for stage in _COUNTED}
 
     def add(self, samples: Sequence[Sample]) -> "VerifyTally":
         self.rows += len(samples)
@@ -112,11 +117,11 @@ class VerifyTally:
         self.codes.update(e.code for s in samples for v in s.verdicts.values()
                           if v.status != "passed" and not is_undecided(v) for e in v.errors)
         self.warnings.update(w.code for s in samples for v in s.verdicts.values() for w in v.warnings)
-        for index, stage in enumerate(STAGES):
+        for index, stage in enumerate(_COUNTED):
             counts, codes = Counter(), Counter()
             for s in samples:
                 verdict = s.verdicts.get(stage)
-                if verdict is None or any(s.verdicts[e].status == "failed" for e in STAGES[:index] if e in s.verdicts):
+                if verdict is None or any(s.verdicts[e].status == "failed" for e in _COUNTED[:index] if e in s.verdicts):
                     continue  # an earlier stage rejected it: this one never saw it
                 kind = "undecided" if is_undecided(verdict) else verdict.status
                 counts[kind] += 1
@@ -134,7 +139,7 @@ class VerifyTally:
         self.undecided += other.undecided
         self.codes.update(other.codes)
         self.warnings.update(other.warnings)
-        for stage in STAGES:
+        for stage in _COUNTED:
             self.per_stage[stage].update(other.per_stage[stage])
             self.stage_codes[stage].update(other.stage_codes[stage])
         return self
@@ -143,7 +148,8 @@ class VerifyTally:
         decided = self.rows - self.undecided
         return {"rows": self.rows, "passed": self.passed, "failed": decided - self.passed, "undecided": self.undecided,
                 "pass_rate": round(self.passed / decided, 4) if decided else None, "stages_run": self.stages,
-                "stages": {stage: self._stage(stage) for stage in STAGES if stage in self.stages},
+                "stages": {**{stage: self._stage(stage) for stage in STAGES if stage in self.stages},
+                           **{c: self._stage(c) for c in DATASET_CHECKS if self.per_stage[c]["in"]}},
                 "error_codes": dict(self.codes.most_common()), "warning_codes": dict(self.warnings.most_common())}
 
     def _stage(self, stage: str) -> dict[str, Any]:
@@ -168,7 +174,10 @@ class VerdictWriter:
     when ``close`` succeeds (written under temporary names, then renamed); ``abort`` leaves neither.
     """
 
-    def __init__(self, out: str | Path, stages: Sequence[str]):
+    def __init__(self, out: str | Path, stages: Sequence[str], dataset_filter: Any = None):
+        """``dataset_filter`` (an ``apigen.dedup`` ``DatasetFilter``): applied to each batch of samples in
+        input order, so the first occurrence of a row is the one kept; its figures join the summary."""
+        self.dataset_filter = dataset_filter
         self.out = Path(out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.summary_path = self.out.with_name(self.out.name.removesuffix(".jsonl") + ".summary.json")
@@ -195,6 +204,8 @@ class VerdictWriter:
                 self._handle.write(batch[0])
                 self.tally.merge(batch[1])
             else:
+                if self.dataset_filter is not None:
+                    batch = self.dataset_filter.apply(batch)
                 self._handle.write("".join(verdict_line(sample) + "\n" for sample in batch))
                 self.tally.add(batch)
             self._next += 1
@@ -203,7 +214,7 @@ class VerdictWriter:
         if self._waiting:
             raise RuntimeError(f"batches {sorted(self._waiting)} arrived but batch {self._next} never did")
         self._handle.close()
-        summary = self.tally.summary()
+        summary = {**self.tally.summary(), **(self.dataset_filter.stats() if self.dataset_filter is not None else {})}
         tmp_summary = self.summary_path.with_name(f".{self.summary_path.name}.tmp")
         tmp_summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         self._tmp.replace(self.out)

@@ -48,18 +48,20 @@ _STREAMED = {"execution": verify_execution_task.with_options(cache_result_in_mem
 @flow(name="verify-dataset")
 def verify_dataset(input: str, out: str = "verdicts.jsonl", stages: tuple[str, ...] = STAGES,
                    judge: LLMConfig | None = None, execution: ExecutionSettings = ExecutionSettings(),
-                   batch_size: int = 2000) -> dict[str, Any]:
+                   batch_size: int = 2000, dedup: bool = False, near_dup_threshold: float = 0.8,
+                   decontaminate: tuple[str, ...] = ()) -> dict[str, Any]:
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {', '.join(STAGES)}")
     logger = get_run_logger()
     with OutputLock(out, f"verify-dataset flow run {flow_run.name} ({flow_run.id})"):
         logger.info("verifying %s in batches of %d; stages %s", input, batch_size, ",".join(stages))
-        writer = VerdictWriter(out, stages)
+        writer = VerdictWriter(out, stages, _dataset_filter(dedup, near_dup_threshold, decontaminate))
         try:
             with check_pool.opened():
                 plan = ChunkPlan(stages=tuple(s for s in STAGES if s in stages), judge=judge is not None,
-                                 signatures=_signatures(execution) if "execution" in stages else None)
+                                 signatures=_signatures(execution) if "execution" in stages else None,
+                                 render=writer.dataset_filter is None)
                 _run_chunks(iter_raw_chunks(input, batch_size), plan, judge, execution, writer)
             summary = writer.close()
         except BaseException:
@@ -67,6 +69,15 @@ def verify_dataset(input: str, out: str = "verdicts.jsonl", stages: tuple[str, .
             raise
     logger.info("%d of %d rows passed; verdicts in %s", summary["passed"], summary["rows"], out)
     return {**summary, "verdicts_path": str(writer.out), "summary_path": str(writer.summary_path)}
+
+
+def _dataset_filter(dedup: bool, threshold: float, decontaminate: tuple[str, ...]):
+    """``--dedup``/``--decontaminate``: the filter the writer applies in input order (the user's files
+    only: an audited dataset may be a benchmark itself), or None."""
+    from apigen.dedup.build import build_filter
+
+    return build_filter(dedup=dedup, threshold=threshold, decontaminate=decontaminate, bundled=False,
+                        eligible=lambda sample: sample.passed)
 
 
 def _signatures(execution: ExecutionSettings) -> Signatures:

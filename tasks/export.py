@@ -8,6 +8,7 @@ are accumulated from the batches on the way.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from apigen.batch import BatchResult
@@ -40,6 +41,30 @@ def _apis_available(config: RunConfig) -> int:
     return len(load_registry(config.execution.registry).specs())
 
 
+def dataset_filter(config: RunConfig):
+    """The run's dedup/decontamination filter (``apigen.dedup``), or None when both are off."""
+    from apigen.dedup.build import build_filter, seed_references
+
+    return build_filter(dedup=config.dedup, threshold=config.near_dup_threshold, decontaminate=config.decontaminate,
+                        bundled=config.bundled_decontamination,
+                        references=seed_references(config.examples_from) if config.dedup else ())
+
+
+def _build_in_background(config: RunConfig) -> Future | None:
+    if not config.dedup and not config.bundled_decontamination and not config.decontaminate:
+        return None  # nothing to load
+    executor = ThreadPoolExecutor(1, thread_name_prefix="apigen-dedup-index")
+    future = executor.submit(dataset_filter, config)
+    executor.shutdown(wait=False)
+    return future
+
+
+def _dedup_rates(stats: dict[str, Any]) -> dict[str, Any]:
+    """The duplicate and near-duplicate rates among the verified pairs checked, for the diversity figures."""
+    dedup = stats.get("dedup")
+    return {"duplicate_rate": dedup["duplicate_rate"], "near_duplicate_rate": dedup["near_duplicate_rate"]} if dedup else {}
+
+
 class RunExport:
     """``add`` each finished batch (in any order); ``finish`` once all are in. Batches are written in
     index order: one that finishes early waits (bounded by the batches in flight) for those before it."""
@@ -58,6 +83,7 @@ class RunExport:
         self.failed_request_errors: list[str] = []
         self.waiting: dict[int, BatchResult] = {}
         self.next_index = 0
+        self._filter: Future | Any = _build_in_background(config)
 
     def add(self, batch: BatchResult) -> None:
         self.waiting[batch.index] = batch
@@ -65,7 +91,21 @@ class RunExport:
             self._write(self.waiting.pop(self.next_index))
             self.next_index += 1
 
+    @property
+    def filter(self):
+        """The run's ``DatasetFilter`` (None when dedup and decontamination are off), built once per run
+        beside the first batches (importing datasketch and indexing the benchmark set take ~0.3-1 s)."""
+        if isinstance(self._filter, Future):
+            self._filter = self._filter.result()  # an unreadable --decontaminate file raises here
+        return self._filter
+
+    @filter.setter
+    def filter(self, value) -> None:
+        self._filter = value
+
     def _write(self, batch: BatchResult) -> None:
+        if self.filter is not None:  # in batch order: the first occurrence in the run is the one kept
+            batch = batch.with_samples(self.filter.apply(batch.samples))
         self.writer.add(batch.samples)
         self.counts.add(batch.samples)
         self.examples.add(batch.samples)
@@ -80,6 +120,7 @@ class RunExport:
 
     def summary(self) -> dict[str, Any]:
         config = self.config
+        dedup_stats = self.filter.stats() if self.filter is not None else {}
         return self.counts.summary({
             "requested_pairs": config.n, "failed_requests": self.failed_requests,
             "pairs_not_returned": sum(self.not_returned.values()),
@@ -89,7 +130,8 @@ class RunExport:
             "llm_calls": {stage: s.as_dict() for stage, s in self.llm.items()},
             "generator_model": config.generator.label, "judge_model": config.judge.label,
             "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
-            "styles": [s.value for s in config.styles], "diversity": self.diversity.summary()})
+            "styles": [s.value for s in config.styles], **dedup_stats,
+            "diversity": {**self.diversity.summary(), **_dedup_rates(dedup_stats)}})
 
     def finish(self) -> dict[str, Any]:
         """Complete the dataset; return its summary, where it went and the failure examples."""

@@ -37,7 +37,7 @@ def rows_digest(chunk: RawChunk) -> str:
 def _chunk_key(context: Any, p: dict[str, Any]) -> str:
     chunk, plan = p["chunk"], p["plan"]
     return digest("verify-chunk", chunk.index, chunk.source, rows_digest(chunk), plan.stages, plan.judge,
-                  plan.signatures.params if plan.signatures else None)
+                  plan.signatures.params if plan.signatures else None, *(() if plan.render else ("samples",)))
 
 
 CHUNK = TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_chunk_key)

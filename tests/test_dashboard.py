@@ -70,7 +70,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
             events = []
             for _ in range(40):  # the server persists events asynchronously
                 events = await _events(client, STAGE_EVENT, since)
-                if len(events) >= 3:
+                if len(events) >= 4:
                     break
                 await asyncio.sleep(0.5)
             runs = await client.read_flow_runs(
@@ -86,7 +86,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     assert {t.name.rsplit("-", 1)[0] for t in tasks} >= {"generate-batch", "format-batch", "execution-batch", "semantic-batch"}, [t.name for t in tasks][:8]
     assert progress.description == "4 of 4 batches (80 of 80 pairs)"
     table = json.loads(rates.data) if isinstance(rates.data, str) else rates.data
-    assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic"]
+    assert [row["stage"] for row in table] == ["returned", "format", "execution", "semantic", "dedup"]
     returned = table[0]
     assert returned["in"] == summary["requested_pairs"] and returned["passed"] == summary["generated"]
     assert returned["failed"] == summary["pairs_not_returned"] + summary["pairs_lost_to_failed_requests"]
@@ -96,7 +96,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
             stage["in"], stage["passed"], stage["failed"], f"{100 * stage['pass_rate']:.1f}%")
         top = list(stage["errors"].items())[:3]
         assert row["top codes"] == ", ".join(f"{code} ({n})" for code, n in top)
-    assert table[1]["in"] == 80 and table[3]["passed"] == summary["verified"]
+    assert table[1]["in"] == 80 and table[4]["in"] == table[3]["passed"] and table[4]["passed"] == summary["verified"]
     rows = json.loads(breakdown.data) if isinstance(breakdown.data, str) else breakdown.data
     assert {r["dimension"] for r in rows} == {"style", "category", "generator_model"}
     assert sum(r["verified"] for r in rows if r["dimension"] == "style") == summary["verified"]
@@ -109,7 +109,7 @@ def test_artifacts_and_stage_events_carry_the_run_numbers(tmp_path):
     assert diversity.flow_run_id == rates.flow_run_id
     assert f"{d['apis']['used']} called of {d['apis']['offered']} offered" in diversity.data
     by_stage = {e["payload"]["stage"]: e for e in events}
-    assert set(by_stage) == {"format", "execution", "semantic"}
+    assert set(by_stage) == {"format", "execution", "semantic", "dedup"}
     for stage, event in by_stage.items():
         assert event["payload"]["pass_rate"] == summary["stages"][stage]["pass_rate"]
         assert event["payload"]["passed"] == summary["stages"][stage]["passed"]
@@ -195,7 +195,7 @@ def test_pass_rates_are_live_and_stage_events_come_before_the_run_ends(tmp_path)
         async with get_client() as client:
             for _ in range(40):
                 events = await _events(client, STAGE_EVENT, since)
-                if len(events) >= 3:
+                if len(events) >= 4:
                     break
                 await asyncio.sleep(0.5)
             runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)))
@@ -203,7 +203,7 @@ def test_pass_rates_are_live_and_stage_events_come_before_the_run_ends(tmp_path)
 
     events, run = asyncio.run(events_and_run())
     occurred = {e["payload"]["stage"]: dt.datetime.fromisoformat(e["occurred"].replace("Z", "+00:00")) for e in events}
-    assert set(occurred) == {"format", "execution", "semantic"}
+    assert set(occurred) == {"format", "execution", "semantic", "dedup"}
     # the format stage's last batch is in well before the judge has finished the last batches
     assert occurred["format"] < occurred["semantic"] <= run.end_time, (occurred, run.end_time)
     assert occurred["format"] < run.end_time - dt.timedelta(seconds=0.5), (occurred, run.end_time)

@@ -32,7 +32,10 @@ def test_cli_generate_simulated_200(tmp_path):
     assert stages["format"]["in"] == 200
     assert stages["execution"]["in"] == stages["format"]["passed"]
     assert stages["semantic"]["in"] == stages["execution"]["passed"]
-    assert stages["semantic"]["passed"] == summary["verified"]
+    # dedup (on by default) sees what the stages verified; the simulator's templated queries repeat
+    assert stages["dedup"]["in"] == stages["semantic"]["passed"]
+    assert stages["dedup"]["passed"] == summary["verified"]
+    assert summary["dedup"]["duplicates"] + summary["dedup"]["near_duplicates"] == stages["dedup"]["failed"]
     assert summary["simulated"] is True and all(r["simulated"] for r in verified)
     assert {r["style"] for r in verified} == {"simple", "multiple", "parallel", "parallel_multiple", "no_call"}
     assert sorted(r["id"] for r in verified + rejected) == list(range(200))  # one counter over both
@@ -45,7 +48,10 @@ def test_cli_generate_simulated_200(tmp_path):
 def test_each_stage_rejects_exactly_the_flaws_aimed_at_it(tmp_path):
     with SimServer(SimConfig(seed=7, flaw_rate=0.3)) as server:
         llm = LLMConfig(model="openai/apigen-sim", api_base=server.api_base, simulated=True)
-        config = RunConfig(n=240, generator=llm, judge=llm, seed=7, out=str(tmp_path / "out"), batch_size=60)
+        # the three stages only: the simulator's clean pairs include templated (near-)duplicates, which
+        # dedup rightly rejects (tests/test_dedup.py)
+        config = RunConfig(n=240, generator=llm, judge=llm, seed=7, out=str(tmp_path / "out"), batch_size=60,
+                           dedup=False, bundled_decontamination=False)
         summary = generate_dataset(config)
         planted = list(server.sim.state.planted)
     assert len(planted) == 240 == summary["generated"]
