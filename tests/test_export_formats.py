@@ -264,17 +264,25 @@ def test_run_openai_rows_pass_real_chat_templates(run_out):
 def test_run_sharegpt_rows_pass_llamafactory_rules(run_out):
     verified, _, _ = read_dataset(run_out)
     rows = _jsonl(run_out / "sharegpt")
+    no_call = 0
     for row, xlam in zip(rows, verified):
         assert llamafactory_accepts(row) == (True, "")
-        value = json.loads(row["conversations"][1]["value"])
-        assert (value if isinstance(value, list) else [value]) == json.loads(xlam["answers"])
+        answer = row["conversations"][1]
+        if json.loads(xlam["answers"]) == []:  # a no-call row: a plain reply, no function_call turn
+            no_call += 1
+            assert answer == {"from": "gpt", "value": openai_messages.NO_CALL_REPLY}
+            continue
+        value = json.loads(answer["value"])
+        assert answer["from"] == "function_call" and (value if isinstance(value, list) else [value]) == json.loads(xlam["answers"])
+    assert no_call == sum(r["style"] == "no_call" for r in verified) > 0
 
 
 def test_load_dataset_reads_verified_by_default(run_out, tmp_path, monkeypatch):
     for name, value in {"HF_HOME": tmp_path / "hf", "HF_DATASETS_CACHE": tmp_path / "hf" / "datasets",
                         "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}.items():
         monkeypatch.setenv(name, str(value))
-    datasets = pytest.importorskip("datasets")
+    import datasets
+
     verified, rejected, summary = read_dataset(run_out)
     default = datasets.load_dataset(str(run_out))
     assert list(default) == ["train"] and default["train"].num_rows == len(verified) == summary["verified"]
