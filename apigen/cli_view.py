@@ -55,7 +55,9 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
                          "again to judge them)" if summary.get("undecided") else "")
                       + (f", {lost} lost to failed LLM requests" if lost else "")
                       + (f", {missing} asked for but not returned ({reasons})" if missing else "")
-                      + f" -> {out}/verified, {out}/rejected, {out}/summary.json")
+                      + " -> " + ", ".join(f"{out}/{name}" for name in (
+                          "verified", "rejected", *[f for f in summary.get("formats", ()) if f != "xlam"],
+                          "README.md", "summary.json")))
     if summary.get("simulated"):
         out_console.print("[yellow]simulated run: this data comes from the simulated LLM, do not train on it[/yellow]")
 

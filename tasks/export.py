@@ -130,7 +130,7 @@ class RunExport:
             "llm_calls": {stage: s.as_dict() for stage, s in self.llm.items()},
             "generator_model": config.generator.label, "judge_model": config.judge.label,
             "simulated": config.generator.simulated, "seed": config.seed, "prompt_version": prompt_version(),
-            "styles": [s.value for s in config.styles], **dedup_stats,
+            "styles": [s.value for s in config.styles], "formats": list(config.formats), **dedup_stats,
             "diversity": {**self.diversity.summary(), **_dedup_rates(dedup_stats)}})
 
     def finish(self) -> dict[str, Any]:
