@@ -71,9 +71,11 @@ def route(request, monkeypatch):
     return request.param
 
 
-def _endpoint(server, name: str, **options) -> Endpoint:
+def _endpoint(server, name: str, timeout_s: float = 10.0, **options) -> Endpoint:
+    """A generous deadline (a route's first call sets up its client, slow on a loaded machine); the
+    ``hang`` model's test passes a short one."""
     return Endpoint(model=f"openai/{name}", api_base=f"http://127.0.0.1:{server.server_address[1]}/v1",
-                    api_key="sk-route-test", max_attempts=1, timeout_s=1.0, **options)
+                    api_key="sk-route-test", max_attempts=1, timeout_s=timeout_s, **options)
 
 
 def test_only_openai_compatible_servers_take_the_fast_route(route):
@@ -99,7 +101,8 @@ def test_a_reply_reads_the_same(server, route):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_failure_keeps_its_cause_and_status(server, route, name):
     with pytest.raises(LLMError) as info:
-        run_sync(complete_reply(_endpoint(server, name), [{"role": "user", "content": "hi"}]))
+        run_sync(complete_reply(_endpoint(server, name, timeout_s=1.0 if name == "hang" else 10.0),
+                                [{"role": "user", "content": "hi"}]))
     assert (info.value.kind, info.value.status) == EXPECTED[name], str(info.value)
     assert "sk-route-test" not in str(info.value)
 
