@@ -1,4 +1,5 @@
-"""Read an existing dataset in xlam layout (``.jsonl``, ``.json`` list, ``.parquet``) as samples.
+"""Read an existing dataset in xlam layout (``.jsonl``, ``.json`` list, ``.parquet``) as samples; a BFCL
+question file is read in that layout too (``apigen.bfcl_layout``).
 
 Rows have ``id``, ``query``, ``tools`` and ``answers``; ``tools``/``answers`` may be JSON strings or
 objects, tool parameters in either dialect. A file that cannot be read at all is an InputError
@@ -19,6 +20,7 @@ import codecs
 import datetime
 import decimal
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from api_registry.spec import SpecError, ToolSpec
+from apigen import bfcl_layout
 from apigen.models import Finding, Sample, StageResult
 from apigen.quoting import QUOTE_CHARS, clip
 from apigen.safe_json import CODE as JSON_INVALID
@@ -66,9 +69,24 @@ def read_rows(path: str | Path) -> Iterator[tuple[dict[str, int], Any]]:
         if suffix == ".json" and _starts_with_bracket(path):
             yield from _json_list_rows(path.read_bytes())
             return
-        yield from _jsonl_rows(path)
+        yield from _question_rows_as_xlam(path, _jsonl_rows(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _question_rows_as_xlam(path: Path, rows: Iterator[tuple[dict[str, int], Any]]) -> Iterator[tuple[dict[str, int], Any]]:
+    """``rows``, or, for a BFCL question file (told by its first row), the rows in xlam's layout."""
+    first = next(rows, None)
+    if first is None:
+        return
+    rows = itertools.chain([first], rows)
+    yield from bfcl_layout.bfcl_rows(path, rows) if bfcl_layout.is_bfcl_file(path, first[1]) else rows
+
+
+def _is_question_file(path: Path) -> bool:
+    for where, line in _jsonl_lines(path):
+        return bfcl_layout.is_bfcl_file(path, decode_row(where, line))
+    return False
 
 
 def _starts_with_bracket(path: Path) -> bool:
@@ -285,7 +303,7 @@ def iter_raw_chunks(path: str | Path, size: int) -> Iterator[RawChunk]:
     """The file's rows in chunks of ``size``, read as they are asked for, left undecoded where they can
     be (JSON Lines: a line's bytes), so decoding and checking happen wherever the chunk is checked."""
     path = Path(path)
-    if path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson"):
+    if path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson") and not _is_question_file(path):
         rows = _guarded(path, _jsonl_lines(path))
     else:
         rows = read_rows(path)  # a JSON list or Parquet file: rows decoded here
