@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 
 import pytest
 
 from apigen.config import LLMConfig, RunConfig
-from apigen.pass_rate_history import HISTORY_KEY, RECORD_KEY, history_markdown, run_record, sparkline
+from apigen.pass_rate_history import HISTORY_KEY, RECORD_KEY, history_markdown, run_record, sparkline, sparkline_svg
 from apigen.sim.server import SimConfig, SimServer
 
 
@@ -17,8 +19,22 @@ def _summary(rates: dict[str, float | None], verified: int = 3) -> dict:
             "prompt_version": "generate:3", "stages": {s: {"pass_rate": r} for s, r in rates.items()}}
 
 
-def test_sparkline_maps_rates_to_bars():
+def test_sparkline_maps_rates_to_bars_on_the_runs_own_range():
     assert sparkline([0.0, 0.5, 1.0, None, 0.99]) == "▁▅█ █"
+    assert sparkline([0.91, 0.97, 0.95]) == "▁█▆"  # a few points apart still show
+    assert sparkline([0.8, 0.8]) == "██" and sparkline([None]) == " "
+
+
+def test_sparkline_svg_is_a_data_image_with_one_point_per_known_rate():
+    image = sparkline_svg([0.9, None, 0.6, 0.75])
+    alt, uri = re.fullmatch(r"!\[(.*)\]\((data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)\)", image).groups()
+    assert alt == "█ ▁▅"
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    points = [tuple(map(float, p.split(","))) for p in re.search(r'points="([^"]+)"', svg).group(1).split()]
+    assert len(points) == 3 and points[0][0] < points[1][0] < points[2][0]
+    ys = [y for _, y in points]
+    assert ys[0] < ys[2] < ys[1]  # higher rate, higher on the chart (smaller y)
+    assert "<script" not in svg and sparkline_svg([None]) == "-"
 
 
 def test_history_markdown_lists_runs_newest_first_with_trends():
@@ -27,8 +43,8 @@ def test_history_markdown_lists_runs_newest_first_with_trends():
                        "2026-11-02T10:00:00+00:00")
     text = history_markdown([newer, older], "flow generate-dataset")
     assert "last 2 runs (flow generate-dataset)" in text
-    assert "| format | `▇█` | 100.0% | 90.0% | 100.0% |" in text
-    assert "| execution | `▇ ` | - | 80.0% | 80.0% |" in text
+    assert re.search(r"\| format \| !\[▁█\]\(data:image/svg\+xml;base64,[^)]+\) \| 100.0% \| 90.0% \| 100.0% \|", text)
+    assert re.search(r"\| execution \| !\[█\]\(data:image/svg\+xml;base64,[^)]+\) \| - \| 80.0% \| 80.0% \|", text)
     rows = [line for line in text.splitlines() if line.startswith("| 2026-")]
     assert rows[0].startswith("| 2026-11-02 10:00:00 | new-run | openai/m | generate:3 | 12 | 6 |")
     assert rows[1].endswith("| 90.0% | 80.0% | 50.0% |")
