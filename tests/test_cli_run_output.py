@@ -131,3 +131,14 @@ def test_readme_block_script_skips_the_optional_blocks_without_their_variables(p
                             timeout=300)
     assert result.returncode == 0 and "saved apigen-store" in result.stdout and "saved apigen-credentials" in result.stdout
     assert DatasetStore.load("apigen-store").url == "s3://my-bucket/apigen"
+
+
+def test_verify_without_a_tty_logs_rows_checked_per_stage(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "apigen.cli", "verify", str(XLAM15), "--judge-model", "none",
+                             "--batch-size", "5", "--out", str(tmp_path / "v.jsonl")],
+                            env={**os.environ, "APIGEN_PROGRESS_INTERVAL_S": "0.2"}, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("format: ")]
+    assert lines and re.match(r"format: 3 batches \(15 rows\); execution: 3 batches \(15 rows\); semantic: 3 batches "
+                              r"\(15 rows\), \d+ s$", lines[-1]), result.stderr[-3000:]

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             preflight_endpoints(("judge", judge))
     quiet_prefect(args.verbose)
     prefect_api.start()
-    from apigen.cli.view import print_verify_summary
+    from apigen.cli.view import print_verify_summary, progress_lines
     from apigen.dataset_io import InputError
     from flows.verify_dataset import verify_dataset
 
@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from apigen.output_lock import OutputLock, OutputLocked
 
     try:
-        with OutputLock(args.out, "apigen verify"):
+        # No bars on a terminal: the row count is unknown until the input is read. Lines, always.
+        with OutputLock(args.out, "apigen verify"), progress_lines(None, args.batch_size, stages, unit="rows"):
             summary, run_url = prefect_api.run_flow(
                 verify_dataset, input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
                 execution=execution, batch_size=args.batch_size, dedup=args.dedup,
