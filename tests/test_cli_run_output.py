@@ -142,3 +142,28 @@ def test_verify_without_a_tty_logs_rows_checked_per_stage(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("format: ")]
     assert lines and re.match(r"format: 3 batches \(15 rows\); execution: 3 batches \(15 rows\); semantic: 3 batches "
                               r"\(15 rows\), \d+ s$", lines[-1]), result.stderr[-3000:]
+
+
+def test_on_a_terminal_progress_stays_the_rich_bars(tmp_path):
+    """stderr a pseudo-terminal: the bars are drawn and no plain progress lines are written."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    run = subprocess.Popen([sys.executable, "-m", "apigen.cli", "generate", "--simulate", "--n", "16", "--batch-size", "8",
+                            "--out", str(tmp_path / "o")], env={**os.environ, "APIGEN_PROGRESS_INTERVAL_S": "0.2"},
+                           stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the run ended
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(primary)
+    assert run.wait(timeout=300) == 0, drawn.decode(errors="replace")[-3000:]
+    text = drawn.decode(errors="replace")
+    assert "━" in text and re.search(r"semantic\s.*\d+/16", text), text[-3000:]
+    assert not re.search(r"generate: \d+ of \d+ batches", text)
