@@ -25,12 +25,12 @@ class Parser(argparse.ArgumentParser):
         namespace, extras = super().parse_known_args(args, namespace)
         if extras:
             message = f"unrecognized arguments: {' '.join(extras)}"
-            hints = [f"{extra.split('=')[0]} -> {guess}" for extra in extras if extra.startswith("-")
-                     and (guess := closest(extra.split("=")[0], self._option_string_actions))]
+            typos = [extra.split("=")[0] for extra in extras if extra.startswith("-")]
+            hints = [(typo, guess) for typo in typos if (guess := closest(typo, self._option_string_actions))]
             if len(hints) == 1:
-                message += f"; did you mean {hints[0].split(' -> ')[1]}?"
+                message += f"; did you mean {hints[0][1]}?"
             elif hints:
-                message += f"; did you mean {', '.join(hints)}?"
+                message += "; did you mean " + ", ".join(f"{guess} (for {typo})" for typo, guess in hints) + "?"
             self.error(message)
         return namespace, extras
 
