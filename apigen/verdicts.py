@@ -99,7 +99,9 @@ class VerifyTally:
     """The summary's counts, added batch by batch, so a run keeps counts and never every row.
 
     ``undecided`` rows (the judge could not be reached) are neither passed nor failed: a later run
-    with the same input decides them.
+    with the same input decides them. A passed row with a skipped stage (execution of a tool with no
+    implementation) is counted apart in ``passed_with_skipped``, by the stages it skipped: it passed
+    less than every stage asked for.
     """
 
     def __init__(self, stages: Sequence[str]):
@@ -107,6 +109,7 @@ class VerifyTally:
         self.rows = self.passed = self.undecided = 0
         self.codes: Counter = Counter()
         self.warnings: Counter = Counter()
+        self.passed_skipping: Counter = Counter()  # "execution" -> passed rows whose execution was skipped
         self.per_stage: dict[str, Counter] = {stage: Counter() for stage in _COUNTED}
         self.stage_codes: dict[str, Counter] = {stage: Counter() for stage in _COUNTED}
 
@@ -114,6 +117,9 @@ class VerifyTally:
         self.rows += len(samples)
         self.passed += sum(s.passed for s in samples)
         self.undecided += sum(final_status(s) == "undecided" for s in samples)
+        self.passed_skipping.update(",".join(st for st in self.stages if getattr(s.verdicts.get(st), "status", "") == "skipped")
+                                    for s in samples if s.passed)
+        self.passed_skipping.pop("", None)
         self.codes.update(e.code for s in samples for v in s.verdicts.values()
                           if v.status != "passed" and not is_undecided(v) for e in v.errors)
         self.warnings.update(w.code for s in samples for v in s.verdicts.values() for w in v.warnings)
@@ -137,6 +143,7 @@ class VerifyTally:
         self.rows += other.rows
         self.passed += other.passed
         self.undecided += other.undecided
+        self.passed_skipping.update(getattr(other, "passed_skipping", ()))  # absent from a tally cached before it existed
         self.codes.update(other.codes)
         self.warnings.update(other.warnings)
         for stage in _COUNTED:
@@ -147,7 +154,9 @@ class VerifyTally:
     def summary(self) -> dict[str, Any]:
         decided = self.rows - self.undecided
         return {"rows": self.rows, "passed": self.passed, "failed": decided - self.passed, "undecided": self.undecided,
-                "pass_rate": round(self.passed / decided, 4) if decided else None, "stages_run": self.stages,
+                "pass_rate": round(self.passed / decided, 4) if decided else None,
+                **({"passed_with_skipped": dict(self.passed_skipping.most_common())} if self.passed_skipping else {}),
+                "stages_run": self.stages,
                 "stages": {**{stage: self._stage(stage) for stage in STAGES if stage in self.stages},
                            **{c: self._stage(c) for c in DATASET_CHECKS if self.per_stage[c]["in"]}},
                 "error_codes": dict(self.codes.most_common()), "warning_codes": dict(self.warnings.most_common())}

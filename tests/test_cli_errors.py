@@ -67,3 +67,4 @@ def test_main_job_runs_on_a_fresh_machine_without_a_prefect_server(tmp_path):
                              "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "generated 40 pairs" in result.stdout and (tmp_path / "out" / "summary.json").exists()
+    assert "runs/flow-run" not in result.stdout  # the temporary server is gone when the run ends: no link to it

@@ -186,7 +186,8 @@ def test_off_means_no_filter_and_nothing_loaded():
 
 
 def test_run_config_and_cli_options():
-    from apigen.cli import UsageError, _config_from_args, build_parser
+    from apigen.cli import UsageError, build_parser
+    from apigen.cli.generate import config_from_args as _config_from_args
 
     args = build_parser().parse_args(["generate", "--simulate", "--no-dedup", "--near-dup-threshold", "0.7",
                                       "--no-bundled-decontamination", "--decontaminate", str(XLAM)])

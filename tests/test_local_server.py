@@ -60,6 +60,7 @@ def test_server_start_is_used_by_the_next_verify_and_stop_stops_it(tmp_path):
         assert [(_flow_name(info.api_url, r["flow_id"]), r["state_type"]) for r in runs] == [
             ("verify-dataset", "COMPLETED")]
         assert len((tmp_path / "v.jsonl").read_text().splitlines()) == 15
+        assert f"run: {info.ui_url}/runs/flow-run/{runs[0]['id']}" in result.stdout  # the server outlives the run
     finally:
         stopped = _apigen(env, "server", "stop")
     assert stopped.returncode == 0 and f"pid {info.pid}" in stopped.stdout

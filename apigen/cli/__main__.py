@@ -1,0 +1,7 @@
+"""``python -m apigen.cli``: the same entry point as the ``apigen`` script."""
+
+import sys
+
+from apigen.cli import main
+
+sys.exit(main())
