@@ -105,3 +105,12 @@ def test_styles_take_the_same_separators(given):
 
     args = build_parser().parse_args(["generate", "--simulate", "--styles", *given])
     assert [str(getattr(s, "value", s)) for s in config_from_args(args, None, "m", True).styles] == ["simple", "parallel"]
+
+
+def test_the_input_file_may_follow_stages(capsys, tmp_path):
+    """``--stages`` takes several values, so a file after it lands there first; verify takes it back."""
+    missing = tmp_path / "nowhere.jsonl"
+    assert main(["verify", "--stages", "format", "execution", str(missing)]) == 2
+    assert f"{missing}: no such file" in capsys.readouterr().err  # read as the input, not as a stage
+    assert main(["verify", "--stages", "format"]) == 2
+    assert "the input file is missing" in capsys.readouterr().err

@@ -18,7 +18,10 @@ REAPS_ORPHANS = True
 
 def register(sub: argparse._SubParsersAction) -> None:
     ver = sub.add_parser(NAME, help="run the three stages over an existing dataset (xlam layout)")
-    ver.add_argument("input", help=".jsonl, .json (a list) or .parquet with id, query, tools, answers")
+    # Optional to argparse only: ``--stages format data.jsonl`` gives the file to --stages (several
+    # values), and ``run`` takes it back from there.
+    ver.add_argument("input", nargs="?", help=".jsonl, .json (a list) or .parquet with id, query, tools, answers, "
+                     "or a BFCL question file")
     ver.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
                      help=f"stages to run, separated by commas and/or spaces: any of {', '.join(STAGES)} "
                           "(default: all three)")
@@ -53,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from api_registry.sources import RegistrySources
     from apigen.config import ExecutionSettings, LLMConfig
 
+    if args.input is None and args.stages and args.stages[-1] not in STAGES and "," not in args.stages[-1]:
+        args.input = args.stages.pop()  # ``--stages format data.jsonl``: the last value was the input file
+    if args.input is None:
+        raise UsageError("the input file is missing: apigen verify FILE [options]")
     stages = stages_of(args.stages)
     if not os.path.isfile(args.input):
         raise UsageError(f"{args.input}: no such file")
