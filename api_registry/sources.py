@@ -27,6 +27,7 @@ class RegistrySources(BaseModel):
     toolbench: tuple[str, ...] = ()   # ToolBench api_list files, served by a mirror at toolbench_base_url
     toolbench_base_url: str = DEFAULT_TOOLBENCH_BASE
     tools: tuple[str, ...] = ()       # documentation only (xlam / OpenAI / BFCL): not executable
+    mcp: tuple[str, ...] = ()         # MCP servers (command lines or URLs): their tools/list, documented only
 
 
 _LOADED: dict[RegistrySources, tuple[tuple, Registry]] = {}
@@ -67,6 +68,11 @@ def _load(sources: RegistrySources) -> Registry:
     for path in sources.tools:
         importer = import_xlam if _looks_like_xlam(path) else import_openai_tools
         registry.add_import(importer(path), path)
+    if sources.mcp:
+        from api_registry.importers.mcp_server import import_mcp
+
+        for spec in sources.mcp:
+            registry.add_import(import_mcp(spec), spec)
     return registry
 
 

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = reg_sub.add_parser("list", help="categories, counts and sources; --json for one object per API")
     add_registry_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per API (name, category, source, kind)")
+    listing.add_argument("--mcp", action="append", default=[], metavar="SPEC",
+                         help="also list an MCP server's tools (repeatable): a stdio command line such as "
+                              "\"python -m mcp_server_time\", or an http(s) URL; documented only: not executed yet")
     check = reg_sub.add_parser("check", help="execute every API once and report which are usable (also a Prefect flow)")
     add_registry_sources(check)
     check.add_argument("--out", default="registry_report.json",
@@ -34,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from api_registry.sources import load_registry
 
     sources = registry_sources(args)
+    if getattr(args, "mcp", None):
+        sources = sources.model_copy(update={"mcp": tuple(args.mcp)})
     registry = load_registry(sources)
     for error in [*registry.errors, *registry.warnings]:
         print(f"warning: {error}", file=sys.stderr)
