@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+from apigen.chat_text import user_text
 from apigen.safe_json import UntrustedJSONError, loads_strict
 
 _OMIT = object()
@@ -58,21 +59,12 @@ def as_xlam(row: Any, truths: dict[Any, Any]) -> Any:
     """The question row in xlam's layout (``id``, ``query``, ``tools``, ``answers`` when known)."""
     if not isinstance(row, dict) or not is_bfcl_file(Path(), row):
         return row  # not a question row: read as it is, and judged as such
-    out = {"id": row.get("id"), "query": _user_text(row["question"]), "tools": row["function"]}
+    out = {"id": row.get("id"), "query": user_text(row["question"]), "tools": row["function"]}
     truth = truths.get(row.get("id")) if isinstance(row.get("id"), (str, int)) else None
     calls = calls_from_ground_truth(truth) if truth is not None else None
     if calls is not None:
         out["answers"] = calls
     return out
-
-
-def _user_text(question: Any) -> Any:
-    """The user turns of BFCL's ``[[{"role", "content"}, ...], ...]`` joined by newlines."""
-    if not isinstance(question, list):
-        return question
-    turns = [message for turn in question if isinstance(turn, list) for message in turn]
-    return "\n".join(m["content"] for m in turns
-                     if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str))
 
 
 def calls_from_ground_truth(truth: Any) -> list[dict[str, Any]] | None:

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from api_registry.spec import SpecError, ToolSpec
 from apigen import bfcl_layout
+from apigen.chat_text import user_text
 from apigen.models import Finding, Sample, StageResult
 from apigen.quoting import QUOTE_CHARS, clip
 from apigen.safe_json import CODE as JSON_INVALID
@@ -207,14 +208,6 @@ def _text_of(value: Any) -> Any:
     return loads_strict(value) if isinstance(value, str) else value
 
 
-def _query_text(query: Any) -> Any:
-    """Chat-style queries (a list of messages) become the text of their user turns."""
-    if isinstance(query, list):
-        return "\n".join(m["content"] for m in query if isinstance(m, dict) and m.get("role", "user") == "user"
-                         and isinstance(m.get("content"), str))
-    return query
-
-
 def _row_id(value: Any) -> Any:
     """The id written back into verdicts: a number, a bool or a string of at most ``ID_CHARS``."""
     if isinstance(value, (int, float)) and (not isinstance(value, int) or value.bit_length() <= 64):
@@ -238,7 +231,7 @@ def row_to_sample(where: dict[str, int] | int, row: Any, source: str) -> Sample:
     missing = [f for f in ("query", "tools", "answers") if f not in row]
     if missing:
         return _broken(where, row_id, "missing_field", f"{name}: missing field(s) {', '.join(missing)}")
-    query = _query_text(row["query"])
+    query = user_text(row["query"])
     try:
         tools_value = _text_of(row["tools"])
     except UntrustedJSONError as exc:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from apigen.chat_text import user_text
 from apigen.dedup.near import NearIndex, Signer
 from apigen.dedup.normalize import word_ngrams, words
 
@@ -112,15 +113,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict]]:
 def _question_text(row: dict) -> str | None:
     """The user turns of a BFCL ``question`` (a list of turns, each a list of messages) or an xlam
     ``query`` (text, or a list of chat messages)."""
-    value: Any = row.get("question", row.get("query"))
-    if isinstance(value, str):
-        return value if value.strip() else None
-    messages = []
-    for item in value if isinstance(value, list) else []:
-        messages.extend(item if isinstance(item, list) else [item])
-    text = "\n".join(m["content"] for m in messages if isinstance(m, dict) and m.get("role", "user") == "user"
-                     and isinstance(m.get("content"), str))
-    return text if text.strip() else None
+    text = user_text(row.get("question", row.get("query")))
+    return text if isinstance(text, str) and text.strip() else None
 
 
 class ContaminationIndex:
