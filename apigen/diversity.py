@@ -18,21 +18,21 @@ collisions (negligible at 64 bits).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from hashlib import blake2b
 from typing import Any, Iterable
 
+from apigen.dedup.normalize import words
 from apigen.models import Sample
 from apigen.stages import final_status
 
 DISTINCT_N = (2, 3)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def query_words(query: str) -> list[str]:
-    """The query's words, casefolded (punctuation dropped): what lengths and n-grams count."""
-    return _WORD.findall(query.casefold()) if isinstance(query, str) else []
+    """The query's words as dedup compares them (``apigen.dedup.normalize``: casefolded, NFKC,
+    punctuation dropped): what lengths and n-grams count."""
+    return words(query)
 
 
 def sample_categories(sample: Sample) -> list[str]:
