@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from apigen.models import DATASET_CHECKS, STAGES, Sample
+from apigen.summary import stage_counts_of
 
 PASS_RATES_KEY = "apigen-stage-pass-rates"
 BREAKDOWN_KEY = "apigen-breakdown"
@@ -83,11 +84,7 @@ class LiveStageCounts:
                 self.codes[stage].update({e.code for e in verdict.errors})
 
     def stage_counts(self, stage: str) -> dict[str, Any]:
-        c = self.status[stage]
-        decided = c["passed"] + c["failed"]
-        return {"in": sum(c.values()), "passed": c["passed"], "failed": c["failed"], "undecided": c["undecided"],
-                "pass_rate": round(c["passed"] / decided, 4) if decided else None,
-                "errors": dict(self.codes[stage].most_common())}
+        return stage_counts_of(self.status[stage], self.codes[stage])
 
     def rows(self) -> list[dict[str, Any]]:
         return [returned_row(self.requested, self.returned, self.requested - self.returned)] + \

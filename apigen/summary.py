@@ -21,6 +21,16 @@ from apigen.verify.semantic import is_undecided
 BREAKDOWN_FIELDS = ("style", "category", "generator_model")
 
 
+def stage_counts_of(statuses: Counter, codes: Counter) -> dict[str, Any]:
+    """One stage's entry of the summary's ``stages``: in / passed / failed (/ skipped, / undecided when
+    any), the pass rate over decided samples, and the samples per error code, most frequent first."""
+    passed, failed, skipped, undecided = statuses["passed"], statuses["failed"], statuses["skipped"], statuses["undecided"]
+    return {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,
+            **({"skipped": skipped} if skipped else {}), **({"undecided": undecided} if undecided else {}),
+            "pass_rate": round(passed / (passed + failed), 4) if passed + failed else None,
+            "errors": dict(codes.most_common())}
+
+
 class SummaryCounter:
     """Per-stage and per-provenance counts, accumulated batch by batch."""
 
@@ -55,12 +65,7 @@ class SummaryCounter:
         counts: dict[str, dict[str, Any]] = {}
         checks = tuple(c for c in DATASET_CHECKS if self.stages[c])  # a row only when a check ran
         for stage in STAGES + checks:
-            c = self.stages[stage]
-            passed, failed, skipped, undecided = c["passed"], c["failed"], c["skipped"], c["undecided"]
-            counts[stage] = {"in": passed + failed + skipped + undecided, "passed": passed, "failed": failed,
-                             **({"skipped": skipped} if skipped else {}), **({"undecided": undecided} if undecided else {}),
-                             "pass_rate": round(passed / (passed + failed), 4) if passed + failed else None,
-                             "errors": dict(self.codes[stage].most_common())}
+            counts[stage] = stage_counts_of(self.stages[stage], self.codes[stage])
         return counts
 
     def breakdown(self, key: str) -> dict[str, dict[str, int]]:
