@@ -68,9 +68,13 @@ def _module_file(module: str) -> str | None:
 
 
 def entry_fingerprint(entry: Any) -> dict[str, Any] | None:
-    """What an entry's execution depends on: its defining file's hash, or its REST call spec."""
+    """What an entry's execution depends on: its defining file's hash, its REST call spec, or its MCP
+    server's identity (command or URL, reported name and version, the tool's schema)."""
     if entry is None:
         return None
+    if hasattr(entry, "server_version"):  # an McpEntry (imported lazily: the SDK is not needed otherwise)
+        return {"mcp": entry.identity, "server": entry.server.text, "version": entry.server_version,
+                "destructive": entry.destructive}
     if isinstance(entry, PythonFunction):
         return {"python": f"{entry.module}:{entry.qualname}",
                 "file_sha256": file_digest(entry.file or _module_file(entry.module))}

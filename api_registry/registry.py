@@ -30,6 +30,7 @@ from api_registry.spec import ToolSpec
 
 if TYPE_CHECKING:
     from api_registry.importers import ImportResult
+    from api_registry.importers.mcp_server import McpListing, McpSpec
 
 LIBRARY_PACKAGE = "api_registry.library"
 _USER_PREFIX = "apigen_user_functions_"
@@ -63,16 +64,51 @@ class RestEntry:
         return self.spec.name
 
 
+@dataclass(frozen=True)
+class McpEntry:
+    """A tool of an MCP server: the spec the LLM sees, the server that runs it, and its hints.
+
+    ``identity`` is what a cached result of this tool is valid for: the server's command or URL, the
+    name and version it reported, and the tool's schema. A server upgrade or schema change is a new one.
+    """
+
+    spec: ToolSpec
+    server: "McpSpec"
+    server_name: str
+    server_version: str
+    read_only: bool = False
+    destructive: bool = True  # MCP's default for a tool whose server says nothing
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def identity(self) -> str:
+        import hashlib
+        import json
+
+        text = json.dumps([self.server.text, self.server_name, self.server_version, self.spec.name,
+                           self.spec.parameters], sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+DESTRUCTIVE_REFUSED = "destructive_tool"
+
+
 @dataclass
 class Registry:
-    """Three kinds of entry, one namespace: Python functions and REST endpoints (both executable),
-    and documented-only specs (imported tool docs, usable by the format stage)."""
+    """Four kinds of entry, one namespace: Python functions, REST endpoints and MCP tools (executable),
+    and documented-only specs (imported tool docs, usable by the format stage). MCP tools their server
+    marks destructive are neither sampled nor executed unless ``allow_destructive``."""
 
     functions: dict[str, PythonFunction] = field(default_factory=dict)
     rest: dict[str, RestEntry] = field(default_factory=dict)
     documented: dict[str, ToolSpec] = field(default_factory=dict)
+    mcp: dict[str, McpEntry] = field(default_factory=dict)
     errors: list[RegistryLoadError] = field(default_factory=list)
     warnings: list[RegistryWarning] = field(default_factory=list)
+    allow_destructive: bool = False
 
     @classmethod
     def bundled(cls) -> "Registry":
@@ -155,6 +191,31 @@ class Registry:
             added += 1
         return added
 
+    def add_mcp(self, listing: "McpListing") -> int:
+        """Register an MCP server's listed tools (executable through ``tools/call``); returns how many."""
+        self.errors.extend(listing.errors)
+        added = 0
+        for tool in listing.tools:
+            if self._taken(tool.spec.name, listing.spec.text, executable=True):
+                continue
+            self.mcp[tool.spec.name] = McpEntry(spec=tool.spec, server=listing.spec, server_name=listing.server,
+                                                server_version=listing.version, read_only=tool.read_only,
+                                                destructive=tool.destructive)
+            added += 1
+        return added
+
+    def refusal(self, name: str) -> str | None:
+        """Why ``name`` must not run although it could (a destructive MCP tool), or None."""
+        entry = self.mcp.get(name)
+        if entry is not None and entry.destructive and not self.allow_destructive:
+            return (f"{name!r} is marked destructive by its MCP server ({entry.server_name}); "
+                    f"it is not executed unless --allow-destructive is given")
+        return None
+
+    def executable_names(self) -> list[str]:
+        """Every name with an implementation (refused ones included: they are known, just not run)."""
+        return [*self.functions, *self.rest, *self.mcp]
+
     def _taken(self, name: str, source: str, executable: bool = False) -> bool:
         """Whether ``name`` is already registered (a load error). An ``executable`` newcomer that is
         not bundled replaces a bundled function instead, with a warning."""
@@ -164,7 +225,8 @@ class Registry:
             self.warnings.append(RegistryWarning(source, name, f"replaces the bundled Python function from "
                                                                f"{bundled.module}; the user's entry is used"))
             return False
-        for kind, table in (("Python function", self.functions), ("REST API", self.rest), ("tool", self.documented)):
+        for kind, table in (("Python function", self.functions), ("REST API", self.rest), ("MCP tool", self.mcp),
+                            ("tool", self.documented)):
             if name in table:
                 entry = table[name]
                 origin = getattr(entry, "module", None) or getattr(getattr(entry, "spec", entry), "source", None)
@@ -173,28 +235,29 @@ class Registry:
                 return True
         return False
 
-    def get(self, name: str) -> PythonFunction | RestEntry | None:
-        """An executable entry by name (a Python function or a REST endpoint)."""
-        return self.functions.get(name) or self.rest.get(name)
+    def get(self, name: str) -> PythonFunction | RestEntry | McpEntry | None:
+        """An executable entry by name (a Python function, a REST endpoint or an MCP tool)."""
+        return self.functions.get(name) or self.rest.get(name) or self.mcp.get(name)
 
-    def target(self, name: str) -> CallTarget | RestApi | None:
-        """How ``name`` is executed: a sandbox target, a REST endpoint, or None (no implementation)."""
+    def target(self, name: str) -> CallTarget | RestApi | McpEntry | None:
+        """How ``name`` is executed: a sandbox target, a REST endpoint, an MCP tool, or None (no implementation)."""
         entry = self.functions.get(name)
         if entry is not None:
             return CallTarget(module=entry.module, qualname=entry.qualname, file=entry.file)
         rest = self.rest.get(name)
-        return rest.api if rest is not None else None
+        return rest.api if rest is not None else self.mcp.get(name)
 
     def specs(self, category: str | None = None) -> list[ToolSpec]:
-        """Executable APIs (the ones generation may sample)."""
-        executable = [f.spec for f in self.functions.values()] + [r.spec for r in self.rest.values()]
+        """Executable APIs (the ones generation may sample): refused destructive tools are left out."""
+        executable = ([f.spec for f in self.functions.values()] + [r.spec for r in self.rest.values()]
+                      + [m.spec for m in self.mcp.values() if self.refusal(m.name) is None])
         return [s for s in executable if category is None or s.category == category]
 
     def categories(self) -> dict[str, int]:
         return dict(sorted(Counter(s.category or "uncategorized" for s in self.specs()).items()))
 
     def __len__(self) -> int:
-        return len(self.functions) + len(self.rest)
+        return len(self.functions) + len(self.rest) + len(self.mcp)
 
 
 def is_bundled(entry: PythonFunction) -> bool:

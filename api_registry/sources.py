@@ -14,7 +14,7 @@ import threading
 from pydantic import BaseModel, ConfigDict
 
 from api_registry.implementation_digest import sources_stamp
-from api_registry.registry import Registry
+from api_registry.registry import Registry, RegistryLoadError
 
 DEFAULT_TOOLBENCH_BASE = "http://127.0.0.1:8080/toolbench"
 
@@ -27,7 +27,9 @@ class RegistrySources(BaseModel):
     toolbench: tuple[str, ...] = ()   # ToolBench api_list files, served by a mirror at toolbench_base_url
     toolbench_base_url: str = DEFAULT_TOOLBENCH_BASE
     tools: tuple[str, ...] = ()       # documentation only (xlam / OpenAI / BFCL): not executable
-    mcp: tuple[str, ...] = ()         # MCP servers (command lines or URLs): their tools/list, documented only
+    mcp: tuple[str, ...] = ()         # MCP servers (command lines or URLs): tools listed, run by tools/call
+    mcp_blocks: tuple[str, ...] = ()  # McpServer block names (servers with secret env or headers)
+    allow_destructive: bool = False   # run MCP tools their server marks destructive (never by default)
 
 
 _LOADED: dict[RegistrySources, tuple[tuple, Registry]] = {}
@@ -53,6 +55,7 @@ def load_registry(sources: RegistrySources = RegistrySources()) -> Registry:
 
 
 def _load(sources: RegistrySources) -> Registry:
+    from api_registry.importers.mcp_server import McpListing, import_mcp
     from api_registry.importers.openai_tools import import_openai_tools
     from api_registry.importers.rest_file import import_rest_file
     from api_registry.importers.toolbench import import_toolbench
@@ -68,12 +71,32 @@ def _load(sources: RegistrySources) -> Registry:
     for path in sources.tools:
         importer = import_xlam if _looks_like_xlam(path) else import_openai_tools
         registry.add_import(importer(path), path)
-    if sources.mcp:
-        from api_registry.importers.mcp_server import import_mcp
-
-        for spec in sources.mcp:
-            registry.add_import(import_mcp(spec), spec)
+    registry.allow_destructive = sources.allow_destructive
+    for spec in mcp_specs(sources):
+        if isinstance(spec, RegistryLoadError):
+            registry.errors.append(spec)
+            continue
+        listing = import_mcp(spec)
+        if isinstance(listing, McpListing):
+            registry.add_mcp(listing)
+        else:
+            registry.add_import(listing, spec if isinstance(spec, str) else spec.text)
     return registry
+
+
+def mcp_specs(sources: RegistrySources) -> list:
+    """The MCP servers of ``sources``: command lines and URLs as given, then each block's server."""
+    specs: list = list(sources.mcp)
+    for name in sources.mcp_blocks:
+        from apigen.redaction import redact
+        from blocks.mcp import McpServer
+
+        try:
+            specs.append(McpServer.load(name).spec(name))
+        except Exception as exc:  # a missing or malformed block is a load error, not a crash
+            specs.append(RegistryLoadError(f"block:{name}", None, f"McpServer block could not be loaded: "
+                                                                  f"{type(exc).__name__}: {redact(str(exc))[:200]}"))
+    return specs
 
 
 def _looks_like_xlam(path: str) -> bool:

@@ -91,6 +91,7 @@ class ExecutionSettings(BaseModel):
     registry: RegistrySources = RegistrySources()
     workers: int = Field(2, ge=1, le=64)
     timeout_s: float = Field(5.0, gt=0)
+    mcp_timeout_s: float = Field(30.0, gt=0)  # per tools/call on an MCP server (a real server may be slower)
     credentials_block: str | None = None  # name of an ApiCredentials block, loaded at call time
     rest_cache_dir: str | None = None     # where REST responses are cached; None: APIGEN_CACHE_DIR or ~/.cache/apigen
     # Names of environment variables sandboxed functions may see besides PATH, locale and TZ (never their values).

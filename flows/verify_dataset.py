@@ -83,7 +83,7 @@ def _dataset_filter(dedup: bool, threshold: float, decontaminate: tuple[str, ...
 def _signatures(execution: ExecutionSettings) -> Signatures:
     """The parameters of every function the registry can execute: which calls a chunk can settle alone."""
     registry = load_registry(execution.registry)
-    return Signatures.of([*registry.functions, *registry.rest], registry.get)
+    return Signatures.of(registry.executable_names(), registry.get, registry.refusal)
 
 
 def _run_chunks(chunks: Iterator[RawChunk], plan: ChunkPlan, judge: LLMConfig | None, execution: ExecutionSettings,

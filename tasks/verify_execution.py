@@ -49,7 +49,13 @@ def shared_executor(settings: ExecutionSettings) -> CallExecutor:
             atexit.register(pool.close)
             _log_isolation(pool.isolation.describe())
             rest = RestExecutor(credentials_lookup(settings.credentials_block), cache_dir=settings.resolved_rest_cache_dir())
-            _EXECUTORS[key] = CallExecutor(pool, registry.target, registry.get, rest)
+            mcp = None
+            if registry.mcp:
+                from api_registry.mcp_executor import McpExecutor
+
+                mcp = McpExecutor(size=settings.workers, timeout_s=settings.mcp_timeout_s)
+                atexit.register(mcp.close)
+            _EXECUTORS[key] = CallExecutor(pool, registry.target, registry.get, rest, mcp=mcp, refuse=registry.refusal)
         return _EXECUTORS[key]
 
 

@@ -49,5 +49,6 @@ def test_registry_list_shows_the_servers_tools(capsys):
 
     assert main(["registry", "list", "--no-bundled", "--mcp", TIME_SERVER, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert rows == [{"name": "get_current_time", "category": "mcp-time", "source": "mcp:mcp-time", "kind": "documented"},
-                    {"name": "convert_time", "category": "mcp-time", "source": "mcp:mcp-time", "kind": "documented"}]
+    common = {"category": "mcp-time", "source": "mcp:mcp-time", "kind": "mcp", "read_only": True, "destructive": False,
+              "runs": True}
+    assert rows == [{"name": "get_current_time", **common}, {"name": "convert_time", **common}]

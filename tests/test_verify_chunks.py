@@ -38,13 +38,13 @@ def test_signatures_say_what_the_executor_says(tmp_path):
     functions = tmp_path / "weather.py"
     functions.write_text(WEATHER)
     registry = load_registry(RegistrySources(functions=(str(functions),)))
-    signatures = Signatures.of([*registry.functions, *registry.rest], registry.get)
+    signatures = Signatures.of(registry.executable_names(), registry.get, registry.refusal)
     executor = CallExecutor(None, registry.target, registry.get)
     calls = [FunctionCall(name="get_weather", arguments={"city": "Oslo"}),
              FunctionCall(name="get_weather", arguments={"town": "Oslo"}),
              FunctionCall(name="get_news", arguments={})]
     assert [signatures.unavailable(c) for c in calls] == [executor.unavailable(c) for c in calls]
-    assert signatures.unavailable(calls[0]) is None and "another signature" in signatures.unavailable(calls[1])
+    assert signatures.unavailable(calls[0]) is None and "another signature" in signatures.unavailable(calls[1])[1]
 
 
 def test_a_chunk_with_calls_to_run_is_left_for_the_sandbox(tmp_path):
@@ -57,7 +57,7 @@ def test_a_chunk_with_calls_to_run_is_left_for_the_sandbox(tmp_path):
         {"id": 2, "query": "Weather in Oslo?", "tools": [TOOL], "answers": [{"name": "get_news", "arguments": {}}]}]))
     chunk, = iter_raw_chunks(rows, 10)
     plan = ChunkPlan(stages=("format", "execution", "semantic"),
-                     signatures=Signatures.of([*registry.functions, *registry.rest], registry.get))
+                     signatures=Signatures.of(registry.executable_names(), registry.get, registry.refusal))
     checked = check_chunk(chunk, plan)
     assert checked.pending == ("execution", "semantic") and checked.text is None
     first, second = checked.samples

@@ -7,8 +7,9 @@ same ``ToolSpec`` normalization as any imported doc (a tool that does not fit is
 it, the others still import), and its annotations are read as booleans only. Each tool's category is
 the server's reported name; ``source`` is ``mcp:<name>``.
 
-This is the import step of MCP support (issue 13): tools are listed and documented. Executing them in
-stage 2 (``tools/call``) is not built yet, so a sample calling them cannot be verified.
+Listed tools become executable registry entries (``api_registry.registry.McpEntry``); stage 2 calls them
+through ``api_registry.mcp_executor``. A server's environment and HTTP headers (from an ``McpServer``
+block) are secrets: they reach the server only, never the spec's text, repr or identity.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from api_registry.importers import ImportResult
@@ -27,11 +29,15 @@ LIST_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class McpSpec:
-    """Where a server is: a command line to start (stdio) or a URL (streamable HTTP)."""
+    """Where a server is: a command line to start (stdio) or a URL (streamable HTTP). ``text`` names it in
+    messages and identities; ``env`` and ``headers`` hold secret values and are kept out of both."""
 
     text: str
     command: tuple[str, ...] = ()
     url: str | None = None
+    env: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    category: str | None = None  # the user's category for its tools (default: the server's name)
 
     @classmethod
     def parse(cls, text: str) -> "McpSpec":
@@ -56,6 +62,7 @@ class McpTool:
 
 @dataclass
 class McpListing:
+    spec: McpSpec
     server: str
     version: str
     tools: list[McpTool] = field(default_factory=list)
@@ -83,12 +90,11 @@ def _leaf(error: BaseException) -> BaseException:
 async def _list(spec: McpSpec) -> McpListing:
     from mcp import ClientSession
 
-    async with _transport(spec) as streams:
+    async with transport(spec) as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:
             init = await session.initialize()
-            info = init.server_info
-            listing = McpListing(server=_label(getattr(info, "name", "") or "mcp"), version=str(getattr(info, "version", "")))
+            listing = McpListing(spec, *server_identity(init))
             cursor = None
             while True:
                 page = await session.list_tools(cursor) if cursor else await session.list_tools()
@@ -99,15 +105,34 @@ async def _list(spec: McpSpec) -> McpListing:
                     return listing
 
 
-def _transport(spec: McpSpec):
+def server_identity(init) -> tuple[str, str]:
+    """(name, version) a server reports in its ``initialize`` reply, the name made safe as a category."""
+    info = getattr(init, "server_info", None)
+    return _label(str(getattr(info, "name", "") or "mcp")), str(getattr(info, "version", "") or "")[:64]
+
+
+def transport(spec: McpSpec, errlog=None):
+    """The SDK's client transport for ``spec``. A stdio server gets the SDK's minimal environment (PATH,
+    HOME, ...) plus the spec's own variables: never this process's other variables (provider keys)."""
     if spec.url:
-        from mcp.client.streamable_http import streamable_http_client
-
-        return streamable_http_client(spec.url)
+        return _http_transport(spec)
     from mcp import StdioServerParameters
-    from mcp.client.stdio import stdio_client
+    from mcp.client.stdio import get_default_environment, stdio_client
 
-    return stdio_client(StdioServerParameters(command=spec.command[0], args=list(spec.command[1:])))
+    params = StdioServerParameters(command=spec.command[0], args=list(spec.command[1:]),
+                                   env={**get_default_environment(), **dict(spec.env)})
+    return stdio_client(params) if errlog is None else stdio_client(params, errlog=errlog)
+
+
+@asynccontextmanager
+async def _http_transport(spec: McpSpec):
+    """Streamable HTTP with the spec's headers (secrets) on every request; the client is ours to close."""
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async with create_mcp_http_client(headers=dict(spec.headers)) as client:
+        async with streamable_http_client(spec.url, http_client=client) as streams:
+            yield streams
 
 
 def _label(name: str) -> str:
@@ -119,7 +144,7 @@ def _add(listing: McpListing, spec: McpSpec, tool) -> None:
     schema = tool.input_schema if isinstance(getattr(tool, "input_schema", None), dict) else {}
     try:
         doc = ToolSpec(name=tool.name, description=tool.description or "", parameters=schema,
-                       category=listing.server, source=f"mcp:{listing.server}")
+                       category=spec.category or listing.server, source=f"mcp:{listing.server}")
     except (SpecError, ValueError, TypeError) as exc:
         listing.errors.append(RegistryLoadError(spec.text, str(getattr(tool, "name", "?"))[:80], str(exc)[:300]))
         return
@@ -130,11 +155,11 @@ def _add(listing: McpListing, spec: McpSpec, tool) -> None:
                                  destructive=not read_only and destructive is not False))
 
 
-def import_mcp(text: str, timeout_s: float = LIST_TIMEOUT_S) -> ImportResult:
-    """The server's tools as documented specs for the registry; a server that cannot be listed is one error."""
+def import_mcp(spec: McpSpec | str, timeout_s: float = LIST_TIMEOUT_S) -> McpListing | ImportResult:
+    """The server's listing, or (when it cannot be listed) an ``ImportResult`` holding that one error."""
     try:
-        spec = McpSpec.parse(text)
-        listing = list_tools(spec, timeout_s)
+        spec = McpSpec.parse(spec) if isinstance(spec, str) else spec
+        return list_tools(spec, timeout_s)
     except (ValueError, TimeoutError, OSError, RuntimeError) as exc:
+        text = spec if isinstance(spec, str) else spec.text
         return ImportResult(errors=[RegistryLoadError(text, None, str(exc)[:500])])
-    return ImportResult(specs=[t.spec for t in listing.tools], errors=listing.errors)

@@ -116,6 +116,31 @@ def add_registry_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tools", nargs="+", default=[], metavar="FILE",
                         help="tool docs (xlam rows, OpenAI tools, BFCL files): documentation only")
     parser.add_argument("--no-bundled", action="store_true", help="leave out the bundled function library")
+    add_mcp_sources(parser)
+
+
+def add_mcp_sources(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mcp", action="append", default=[], metavar="SPEC",
+                        help="an MCP server whose tools are imported and run by tools/call (repeatable): a stdio "
+                             "command line such as \"python -m mcp_server_time\", or an http(s) URL")
+    parser.add_argument("--mcp-block", action="append", default=[], metavar="NAME",
+                        help="an McpServer block: a server with secret environment variables or headers (repeatable)")
+    parser.add_argument("--allow-destructive", action="store_true",
+                        help="also sample and execute MCP tools their server marks destructive (never by default)")
+    parser.add_argument("--mcp-timeout", type=float, default=30.0, metavar="S",
+                        help="seconds per MCP tool call before it is a timeout (default 30)")
+
+
+def mcp_sources(args: argparse.Namespace) -> dict:
+    """The RegistrySources fields for the MCP options (command lines as given, block names)."""
+    from api_registry.importers.mcp_server import McpSpec
+
+    for text in args.mcp:
+        try:
+            McpSpec.parse(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return {"mcp": tuple(args.mcp), "mcp_blocks": tuple(args.mcp_block), "allow_destructive": args.allow_destructive}
 
 
 def registry_sources(args: argparse.Namespace):
@@ -128,7 +153,7 @@ def registry_sources(args: argparse.Namespace):
     absolute = lambda paths: tuple(os.path.abspath(p) for p in paths)  # noqa: E731
     return RegistrySources(bundled=not args.no_bundled, functions=absolute(args.functions), rest=absolute(args.rest),
                            toolbench=absolute(args.toolbench), tools=absolute(args.tools),
-                           toolbench_base_url=args.toolbench_base_url or DEFAULT_TOOLBENCH_BASE)
+                           toolbench_base_url=args.toolbench_base_url or DEFAULT_TOOLBENCH_BASE, **mcp_sources(args))
 
 
 def sandbox_env(args: argparse.Namespace) -> tuple[str, ...]:

@@ -110,7 +110,8 @@ def config_from_args(args: argparse.Namespace, api_base: str | None, model: str 
                          near_dup_threshold=args.near_dup_threshold, decontaminate=decontamination_files(args.decontaminate),
                          bundled_decontamination=not args.no_bundled_decontamination,
                          task_runner=args.task_runner, dask_workers=args.dask_workers, dask_address=args.dask_address,
-                         execution=ExecutionSettings(registry=registry_sources(args), sandbox_env=sandbox_env(args)),
+                         execution=ExecutionSettings(registry=registry_sources(args), sandbox_env=sandbox_env(args),
+                                                     mcp_timeout_s=args.mcp_timeout),
                          formats=args.formats)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())

@@ -20,9 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = reg_sub.add_parser("list", help="categories, counts and sources; --json for one object per API")
     add_registry_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per API (name, category, source, kind)")
-    listing.add_argument("--mcp", action="append", default=[], metavar="SPEC",
-                         help="also list an MCP server's tools (repeatable): a stdio command line such as "
-                              "\"python -m mcp_server_time\", or an http(s) URL; documented only: not executed yet")
     check = reg_sub.add_parser("check", help="execute every API once and report which are usable (also a Prefect flow)")
     add_registry_sources(check)
     check.add_argument("--out", default="registry_report.json",
@@ -37,8 +34,6 @@ def run(args: argparse.Namespace) -> int:
     from api_registry.sources import load_registry
 
     sources = registry_sources(args)
-    if getattr(args, "mcp", None):
-        sources = sources.model_copy(update={"mcp": tuple(args.mcp)})
     registry = load_registry(sources)
     for error in [*registry.errors, *registry.warnings]:
         print(f"warning: {error}", file=sys.stderr)
@@ -53,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     prefect_api.ready()
     summary, run_url = prefect_api.run_flow(registry_check, out=args.out, execution=ExecutionSettings(
         registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block,
-        sandbox_env=sandbox_env(args)))
+        sandbox_env=sandbox_env(args), mcp_timeout_s=args.mcp_timeout))
     print(f"{summary['usable']} of {summary['apis']} APIs usable; "
           f"execution failures {summary['execution_failures'] or 'none'}; doc flags {summary['doc_flags'] or 'none'}")
     for line in summary.get("sandbox", ()):
@@ -70,6 +65,9 @@ def _list(registry: Any, as_json: bool) -> int:
              for f in registry.functions.values()]
             + [{"name": r.name, "category": r.spec.category, "source": r.spec.source, "kind": "rest"}
                for r in registry.rest.values()]
+            + [{"name": m.name, "category": m.spec.category, "source": m.spec.source, "kind": "mcp",
+                "read_only": m.read_only, "destructive": m.destructive, "runs": registry.refusal(m.name) is None}
+               for m in registry.mcp.values()]
             + [{"name": s.name, "category": s.category, "source": s.source, "kind": "documented"}
                for s in registry.documented.values()])
     if as_json:
@@ -77,14 +75,17 @@ def _list(registry: Any, as_json: bool) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return 0
     kinds = Counter(r["kind"] for r in rows)
+    refused = sum(1 for r in rows if r.get("runs") is False)
     print(f"{len(rows)} APIs: {kinds.get('python', 0)} Python functions, {kinds.get('rest', 0)} REST endpoints, "
-          f"{kinds.get('documented', 0)} documented only; {len(registry.categories())} categories of executable APIs")
+          f"{kinds.get('mcp', 0)} MCP tools"
+          + (f" ({refused} destructive, not run without --allow-destructive)" if refused else "")
+          + f", {kinds.get('documented', 0)} documented only; {len(registry.categories())} categories of executable APIs")
     by_category = Counter((r["category"] or "uncategorized", r["kind"]) for r in rows)
     sources = Counter(r["source"] or "?" for r in rows)
     width = max((len(c) for c, _ in by_category), default=8)
-    print(f"{'category':<{width}}  python  rest  documented")
+    print(f"{'category':<{width}}  python  rest  mcp  documented")
     for category in sorted({c for c, _ in by_category}):
         print(f"{category:<{width}}  {by_category[(category, 'python')]:>6}  {by_category[(category, 'rest')]:>4}"
-              f"  {by_category[(category, 'documented')]:>10}")
+              f"  {by_category[(category, 'mcp')]:>3}  {by_category[(category, 'documented')]:>10}")
     print("sources: " + ", ".join(f"{s} {n}" for s, n in sources.most_common()))
     return 0

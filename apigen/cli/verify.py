@@ -6,7 +6,7 @@ import argparse
 import os
 
 from apigen.cli import prefect_api
-from apigen.cli.common import (DEDUP_HELP_VERIFY, HOSTED_TIMEOUT_S, JUDGE_BATCH_HELP, LOCAL_TIMEOUT_S, MODEL_ENV,
+from apigen.cli.common import (add_mcp_sources, mcp_sources, DEDUP_HELP_VERIFY, HOSTED_TIMEOUT_S, JUDGE_BATCH_HELP, LOCAL_TIMEOUT_S, MODEL_ENV,
                                SANDBOX_ENV_HELP, UsageError, add_dedup_options, add_verbose, decontamination_files,
                                default_timeout, judge_batch, preflight_endpoints, quiet_prefect, sandbox_env,
                                split_list)
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="Python modules whose public functions implement the dataset's tools (without them the "
                           "execution stage is skipped for the rows that call them)")
     ver.add_argument("--sandbox-env", nargs="+", default=[], metavar="NAME", help=SANDBOX_ENV_HELP)
+    add_mcp_sources(ver)
     ver.add_argument("--judge-model", help="semantic judge (litellm style), or 'none' for the deterministic rules only")
     ver.add_argument("--judge-api-base", metavar="URL", help="base URL of the judge's endpoint")
     ver.add_argument("--judge-batch", type=judge_batch, default=1, metavar="K", help=JUDGE_BATCH_HELP)
@@ -90,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if judge is not None:
         prefect_api.prewarm_litellm()
     prefect_api.ready()
-    execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions)),
-                                  sandbox_env=sandbox_env(args))
+    execution = ExecutionSettings(registry=RegistrySources(functions=tuple(os.path.abspath(p) for p in args.functions),
+                                                           **mcp_sources(args)),
+                                  sandbox_env=sandbox_env(args), mcp_timeout_s=args.mcp_timeout)
     from apigen.output_lock import OutputLock, OutputLocked
 
     try:

@@ -27,7 +27,7 @@ def _rows(tmp_path: Path) -> list:
 
 def test_execution_alone_rejects_rows_whose_answers_are_not_calls(tmp_path):
     registry = load_registry(RegistrySources())
-    signatures = Signatures.of([*registry.functions, *registry.rest], registry.get)
+    signatures = Signatures.of(registry.executable_names(), registry.get, registry.refusal)
     out = check_locally(_rows(tmp_path), ChunkPlan(stages=("execution",), signatures=signatures))
     broken = out[3:]
     assert [s.verdicts["execution"].status for s in broken] == ["failed"] * len(BROKEN)

@@ -1,0 +1,82 @@
+"""A small MCP server for the tests, written with the official SDK's server API (``MCPServer``).
+
+Its tools leave server-side evidence so tests can tell what really ran: every call is appended to the
+file named by ``LAB_LOG`` (one JSON line: tool, arguments, pid). ``add_note`` is marked destructive,
+``crash`` ends the process mid-call, ``sleep`` outlasts a timeout, ``fail`` raises (``isError``).
+Run: ``python lab_server.py`` (stdio) or ``python lab_server.py --http PORT`` (streamable HTTP).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+
+server = MCPServer("apigen-lab", version="1.0.0")
+READ_ONLY = ToolAnnotations(read_only_hint=True)
+
+
+def _log(tool: str, **arguments) -> None:
+    path = os.environ.get("LAB_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"tool": tool, "arguments": arguments, "pid": os.getpid()}) + "\n")
+
+
+@server.tool(annotations=READ_ONLY)
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers, e.g. 6 and 7."""
+    _log("multiply", a=a, b=b)
+    return a * b
+
+
+@server.tool(annotations=READ_ONLY)
+def whoami() -> dict:
+    """The server's process id and whether the LAB_TOKEN variable reached it (never its value)."""
+    _log("whoami")
+    token = os.environ.get("LAB_TOKEN")
+    return {"pid": os.getpid(), "token_sha_prefix": (__import__("hashlib").sha256(token.encode()).hexdigest()[:8]
+                                                     if token else None)}
+
+
+@server.tool(annotations=READ_ONLY)
+def fail(reason: str) -> str:
+    """Always fails with the reason given."""
+    _log("fail", reason=reason)
+    raise ValueError(f"refused: {reason}")
+
+
+@server.tool(annotations=READ_ONLY)
+def crash(code: int = 3) -> str:
+    """Ends the server process in the middle of the call."""
+    _log("crash", code=code)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+@server.tool(annotations=READ_ONLY)
+def sleep(seconds: float) -> str:
+    """Sleeps, then answers."""
+    _log("sleep", seconds=seconds)
+    time.sleep(seconds)
+    return "awake"
+
+
+@server.tool(annotations=ToolAnnotations(destructive_hint=True))
+def add_note(text: str) -> str:
+    """Appends a note to the notebook file (destructive: it changes state)."""
+    _log("add_note", text=text)
+    with open(os.environ.get("LAB_NOTES", os.devnull), "a", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    return "noted"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run()
