@@ -1,4 +1,4 @@
-"""Build schema-valid arguments for an API: from its worked examples, defaults, enums, then types.
+"""Build schema-valid arguments for an API: from its defaults, the values its schema proposes, then types.
 
 Used by ``apigen registry check`` (the paper's API filtering: can this API be called at all?) and
 by the simulated LLM, for tools that have no registered examples.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 from typing import Any
+
+from api_registry.schema_examples import candidate_values
 
 WORDS = ("Paris", "blue", "hello world", "alpha", "Tokyo", "report", "green", "Berlin", "delta", "sample text")
 
@@ -36,13 +38,31 @@ def synthesize(schema: dict, rng: random.Random) -> Any:
     return rng.choice(WORDS)
 
 
+def example_arguments(parameters: dict, rng: random.Random, required_only: bool = True) -> dict[str, Any]:
+    """Arguments a real server is likely to accept: for each (required) parameter, one of the values its
+    schema proposes, chosen by ``rng``; a value is synthesized only where the schema proposes none."""
+    required = set(parameters.get("required", []))
+    return {name: _proposed_or_synthesized(schema, rng)
+            for name, schema in parameters.get("properties", {}).items() if name in required or not required_only}
+
+
+def _proposed_or_synthesized(schema: dict, rng: random.Random) -> Any:
+    candidates = candidate_values(schema)
+    return rng.choice(candidates) if candidates else synthesize(schema, rng)
+
+
 def default_arguments(parameters: dict, seed: int = 0) -> dict[str, Any]:
-    """Arguments for every required parameter: its default if it has a usable one, else synthesized."""
+    """Arguments for every required parameter, the same on every run: its default if it has a usable
+    one, else the first value its schema proposes, else synthesized."""
     rng = random.Random(seed)
     args: dict[str, Any] = {}
     properties = parameters.get("properties", {})
     for name in parameters.get("required", []):
         schema = properties.get(name, {})
         default = schema.get("default")
-        args[name] = default if default not in (None, "") else synthesize(schema, rng)
+        if default not in (None, ""):
+            args[name] = default
+        else:
+            candidates = candidate_values(schema)
+            args[name] = candidates[0] if candidates else synthesize(schema, rng)
     return args

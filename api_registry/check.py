@@ -55,7 +55,8 @@ def doc_flags(spec: ToolSpec) -> list[str]:
 
 
 def plan_call(registry: Registry, name: str) -> tuple[dict[str, Any], str]:
-    """Arguments to try: the first worked example that validates, else defaults and synthesized values."""
+    """Arguments to try: the first worked example that validates, else defaults, the values the schema
+    proposes and synthesized values."""
     entry = registry.get(name)
     for example in getattr(entry, "examples", ()):
         if not validate_value(example.arguments, entry.spec.parameters):

@@ -1,7 +1,8 @@
 """What the simulated LLM says: query/answer pairs for a generation prompt, verdicts for a judge prompt.
 
 Pairs are built from the tools listed in the prompt. Arguments come from the registry's worked
-examples when the tool is registered (so clean calls really execute), else from the schema. Every
+examples when the tool is registered (so clean calls really execute), else from the values the
+schema proposes (its examples, enum, the "e.g." values of a description), else synthesized. Every
 argument value is written into the query, which is what lets the judge stay stateless: a pair
 passes when each argument value can be found in its query.
 
@@ -16,7 +17,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-from api_registry.arguments import synthesize
+from api_registry.arguments import example_arguments
 from apigen.sim import distilabel_prompts  # distilabel 1.5.3's APIGen prompts, for benchmarks
 from apigen.sim import no_call
 
@@ -120,10 +121,8 @@ def _arguments(tool: dict, rng: random.Random, lookup: ExampleLookup, used: set[
         args = dict(rng.choice(fresh))
     elif examples:
         return None  # repeating a call, or inventing arguments that may not run, would not be clean
-    else:
-        params = tool.get("parameters", {})
-        required = set(params.get("required", []))
-        args = {k: synthesize(v, rng) for k, v in params.get("properties", {}).items() if k in required}
+    else:  # a schema-only tool (MCP, documented): the values its schema proposes, else synthesized ones
+        args = example_arguments(tool.get("parameters", {}), rng)
     used.add(json.dumps(args, sort_keys=True))
     return args
 
