@@ -53,8 +53,9 @@ class _ServerPool:
 class McpExecutor:
     """Runs MCP tool calls for stage 2 (thread-safe; ``close`` shuts every server down)."""
 
-    def __init__(self, size: int = 2, timeout_s: float = 30.0, start_timeout_s: float = 30.0):
+    def __init__(self, size: int = 2, timeout_s: float = 30.0, start_timeout_s: float = 30.0, cached: bool = True):
         self.size, self.timeout_s, self.start_timeout_s = max(1, size), timeout_s, start_timeout_s
+        self.cached = cached  # False: every call reaches the server, and nothing it returns is kept
         self._pools: dict[str, _ServerPool] = {}
         self._lock = threading.Lock()
         self._loop: LoopThread | None = None
@@ -62,6 +63,8 @@ class McpExecutor:
         atexit.register(self.close)
 
     def call(self, entry: McpEntry, arguments: dict[str, Any]) -> Outcome:
+        if not self.cached:
+            return self._call(entry, arguments)
         key = (entry.identity, json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
         with _CACHE_LOCK:
             if key in _CACHE:

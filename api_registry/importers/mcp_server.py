@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -71,14 +72,28 @@ class McpListing:
 
 def list_tools(spec: McpSpec, timeout_s: float = LIST_TIMEOUT_S) -> McpListing:
     """Start (or reach) the server, initialize, list its tools; ``TimeoutError``/``OSError``/``RuntimeError``
-    when it cannot be reached or does not answer as an MCP server within ``timeout_s``."""
+    when it cannot be reached or does not answer as an MCP server within ``timeout_s``. A stdio server's
+    stderr goes to a file (never this process's stderr), whose end is quoted when the server fails."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        try:
+            return asyncio.run(asyncio.wait_for(_list(spec, errlog), timeout_s))
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"MCP server {spec.text!r} did not list its tools within {timeout_s:.0f} s"
+                               + _tail(errlog)) from None
+        except BaseExceptionGroup as group:  # the SDK's task groups wrap the cause, sometimes twice
+            cause = _leaf(group)
+            raise RuntimeError(f"MCP server {spec.text!r} failed: {type(cause).__name__}: {cause}"
+                               + _tail(errlog)) from None
+
+
+def _tail(errlog, chars: int = 300) -> str:
     try:
-        return asyncio.run(asyncio.wait_for(_list(spec), timeout_s))
-    except asyncio.TimeoutError:
-        raise TimeoutError(f"MCP server {spec.text!r} did not list its tools within {timeout_s:.0f} s") from None
-    except BaseExceptionGroup as group:  # the SDK's task groups wrap the cause, sometimes twice
-        cause = _leaf(group)
-        raise RuntimeError(f"MCP server {spec.text!r} failed: {type(cause).__name__}: {cause}") from None
+        errlog.flush()
+        errlog.seek(max(0, errlog.seek(0, 2) - chars * 4))
+        text = " ".join(errlog.read().split())[-chars:]
+    except (OSError, ValueError):
+        return ""
+    return f"; its stderr ends: {text}" if text else ""
 
 
 def _leaf(error: BaseException) -> BaseException:
@@ -87,10 +102,10 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
-async def _list(spec: McpSpec) -> McpListing:
+async def _list(spec: McpSpec, errlog) -> McpListing:
     from mcp import ClientSession
 
-    async with transport(spec) as streams:
+    async with transport(spec, errlog) as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:
             init = await session.initialize()

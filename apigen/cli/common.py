@@ -116,6 +116,9 @@ def add_registry_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tools", nargs="+", default=[], metavar="FILE",
                         help="tool docs (xlam rows, OpenAI tools, BFCL files): documentation only")
     parser.add_argument("--no-bundled", action="store_true", help="leave out the bundled function library")
+    parser.add_argument("--with-bundled", action="store_true",
+                        help="with --mcp or --mcp-block: keep the bundled function library too (left out by default, "
+                             "so a run is about your server's tools)")
     add_mcp_sources(parser)
 
 
@@ -151,9 +154,11 @@ def registry_sources(args: argparse.Namespace):
             if not os.path.isfile(path):
                 raise UsageError(f"--{flag} {path}: no such file")
     absolute = lambda paths: tuple(os.path.abspath(p) for p in paths)  # noqa: E731
-    return RegistrySources(bundled=not args.no_bundled, functions=absolute(args.functions), rest=absolute(args.rest),
+    mcp = mcp_sources(args)
+    bundled = not args.no_bundled and (args.with_bundled or not (mcp["mcp"] or mcp["mcp_blocks"]))
+    return RegistrySources(bundled=bundled, functions=absolute(args.functions), rest=absolute(args.rest),
                            toolbench=absolute(args.toolbench), tools=absolute(args.tools),
-                           toolbench_base_url=args.toolbench_base_url or DEFAULT_TOOLBENCH_BASE, **mcp_sources(args))
+                           toolbench_base_url=args.toolbench_base_url or DEFAULT_TOOLBENCH_BASE, **mcp)
 
 
 def sandbox_env(args: argparse.Namespace) -> tuple[str, ...]:

@@ -157,10 +157,29 @@ def _generate(args: argparse.Namespace, config: Any) -> int:
 
     from apigen.sim.server import SimConfig, SimServer
 
-    with SimServer(SimConfig(seed=args.seed, flaw_rate=args.flaw_rate, **sim_plant_rates(args))) as server:
+    with SimServer(SimConfig(seed=args.seed, flaw_rate=args.flaw_rate, **sim_plant_rates(args)),
+                   lookup=_mcp_sim_lookup(args)) as server:
         config = config_from_args(args, server.api_base, SIM_MODEL, simulated=True)
         print(f"simulated LLM on {server.api_base} (output is marked simulated=true)", file=sys.stderr)
         return _run(config, args.verbose)
+
+
+def _mcp_sim_lookup(args: argparse.Namespace):
+    """With --mcp: the simulator's examples for the servers' tools, tried on the servers first
+    (``apigen.sim.mcp_examples``); None (the bundled examples only) without."""
+    if not args.mcp:
+        return None
+    from api_registry.mcp_executor import McpExecutor
+    from api_registry.sources import RegistrySources, load_registry
+    from apigen.sim.mcp_examples import mcp_lookup
+    from apigen.sim.server import registry_lookup
+
+    registry = load_registry(RegistrySources(bundled=False, mcp=tuple(args.mcp), allow_destructive=args.allow_destructive))
+    executor = McpExecutor(size=1, timeout_s=args.mcp_timeout, cached=False)  # stage 2 calls again, for real
+    try:
+        return mcp_lookup(registry, registry_lookup(), executor.call, seed=args.seed)
+    finally:
+        executor.close()
 
 
 def _run_local(args: argparse.Namespace) -> int:

@@ -1,0 +1,67 @@
+"""Worked examples for MCP tools, learnt from the server itself, so the simulated LLM can write clean calls.
+
+A bundled function carries examples that are known to run; an MCP tool has only its schema. Values
+the schema proposes (``api_registry.arguments.example_arguments``) may or may not be accepted (a
+description may name a time zone that does not exist), so each candidate call is tried once on the
+real server: the accepted ones become the tool's examples, the ones it rejects become its "raising"
+arguments, which the simulator plants as execution-stage flaws. Only read-only tools are tried, and
+never one the run would refuse; other tools get the candidates as examples, untried.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Callable
+
+from api_registry.arguments import example_arguments
+from api_registry.registry import McpEntry, Registry
+
+ExampleLookup = Callable[[str], tuple[list[dict], list[dict]]]
+CANDIDATE_CALLS = 8  # argument sets tried per tool
+
+
+def candidate_calls(entry: McpEntry, count: int = CANDIDATE_CALLS, seed: int = 0) -> list[dict]:
+    """Up to ``count`` distinct argument sets drawn from the values the tool's schema proposes."""
+    rng = random.Random(f"{seed}:{entry.name}")
+    seen: dict[str, dict] = {}
+    for _ in range(count * 4):
+        arguments = example_arguments(entry.spec.parameters, rng)
+        seen.setdefault(json.dumps(arguments, sort_keys=True), arguments)
+        if len(seen) >= count:
+            break
+    return list(seen.values())
+
+
+def probe(registry: Registry, run: Callable[[McpEntry, dict], object], seed: int = 0) -> dict[str, tuple[list[dict], list[dict]]]:
+    """(examples, raising arguments) per MCP tool; ``run(entry, arguments)`` is one real call (an Outcome)."""
+    found: dict[str, tuple[list[dict], list[dict]]] = {}
+    for name, entry in registry.mcp.items():
+        if registry.refusal(name) is not None:
+            continue
+        calls = candidate_calls(entry, seed=seed)
+        if not entry.read_only:
+            found[name] = (calls, [])
+            continue
+        good, bad = [], []
+        for arguments in calls:
+            outcome = run(entry, arguments)
+            if getattr(outcome, "ok", False):
+                good.append(arguments)
+            elif getattr(outcome, "code", None) == "execution_error":
+                bad.append(arguments)
+        found[name] = (good, bad)
+    return found
+
+
+def mcp_lookup(registry: Registry, base: ExampleLookup, run: Callable[[McpEntry, dict], object],
+               seed: int = 0) -> ExampleLookup:
+    """``base`` for every other tool; the probed examples for the registry's MCP tools."""
+    probed = probe(registry, run, seed)
+
+    def lookup(name: str) -> tuple[list[dict], list[dict]]:
+        if name in probed:
+            good, bad = probed[name]
+            return [dict(a) for a in good], [dict(a) for a in bad]
+        return base(name)
+    return lookup
