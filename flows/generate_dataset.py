@@ -44,7 +44,7 @@ from tasks.caching import result_storage
 from tasks.export import RunExport
 from tasks.generate import generate_task
 from tasks.sample import BatchPlanner
-from tasks.verify_execution import verify_execution_task
+from tasks.verify_execution import shut_down_mcp_servers, verify_execution_task
 from tasks.verify_format import verify_format_task
 from tasks.verify_semantic import verify_semantic_task
 
@@ -184,7 +184,10 @@ def generate_dataset(config: RunConfig) -> dict[str, Any]:
         progress = create_progress_artifact(progress=0.0, key="apigen-progress",
                                             description=progress_text(0, config.batch_count, 0, config.n))
         live = LiveDashboard(config.batch_count)
-        result = run_pipeline(config, str(progress), live)
+        try:
+            result = run_pipeline(config, str(progress), live)
+        finally:
+            shut_down_mcp_servers()
     summary, failures = result["summary"], result["failures_markdown"]
     publish_dashboard(summary, failures, live)
     location = result.get("location", config.out)

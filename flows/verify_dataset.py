@@ -31,7 +31,7 @@ from apigen.output_lock import OutputLock
 from apigen.verdicts import VerdictWriter
 from apigen.verify.execution import Signatures
 from tasks.verify_chunk import verify_chunk_task
-from tasks.verify_execution import verify_execution_task
+from tasks.verify_execution import shut_down_mcp_servers, verify_execution_task
 from tasks.verify_semantic import verify_semantic_task
 
 # Chunks between reading and writing at once: enough to keep every worker and stage busy, few enough
@@ -67,6 +67,8 @@ def verify_dataset(input: str, out: str = "verdicts.jsonl", stages: tuple[str, .
         except BaseException:
             writer.abort()
             raise
+        finally:
+            shut_down_mcp_servers()
     logger.info("%d of %d rows passed; verdicts in %s", summary["passed"], summary["rows"], out)
     return {**summary, "verdicts_path": str(writer.out), "summary_path": str(writer.summary_path)}
 

@@ -59,6 +59,16 @@ def shared_executor(settings: ExecutionSettings) -> CallExecutor:
         return _EXECUTORS[key]
 
 
+def shut_down_mcp_servers() -> None:
+    """At a run's end: stop the MCP servers this process started for it (a worker process serving many
+    runs would otherwise keep them all alive); the next run that needs one starts it again."""
+    with _LOCK:
+        executors = list(_EXECUTORS.values())
+    for executor in executors:
+        if executor.mcp is not None:
+            executor.mcp.close()
+
+
 def _log_isolation(line: str) -> None:
     """Once per pool: the isolation that really applies (never more than what the workers reported)."""
     from prefect import get_run_logger

@@ -8,8 +8,10 @@ the stage each is aimed at, with the execution-stage flaws being arguments the s
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
+import time
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
@@ -85,6 +87,29 @@ def planted_run(tmp_path_factory):
         planted = [p.as_dict() for p in server.sim.state.planted]
     verified, rejected, _ = read_dataset(out)
     return summary, planted, verified, rejected, lookup
+
+
+def time_servers_of_this_process() -> list[int]:
+    """Live ``mcp_server_time`` processes this test process started (its children)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"mcp_server_time" in command:
+            found.append(int(entry))
+    return found
+
+
+def test_the_run_shuts_its_servers_down_at_the_end(planted_run):
+    deadline = time.monotonic() + 10
+    while time_servers_of_this_process() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert time_servers_of_this_process() == []
 
 
 def test_the_probe_learns_good_and_refused_arguments_from_the_server(planted_run):
