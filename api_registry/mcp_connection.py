@@ -14,7 +14,7 @@ import tempfile
 import threading
 from typing import Any
 
-from api_registry.importers.mcp_server import McpSpec, server_identity, transport
+from api_registry.importers.mcp_server import McpSpec, leaf_error, server_identity, stderr_tail, transport
 
 
 class ServerDied(RuntimeError):
@@ -95,17 +95,9 @@ class McpConnection:
             self._errlog.close()
             self._errlog = None
 
-    def stderr_tail(self, chars: int = 300) -> str:
-        """The end of what a stdio server wrote to stderr (its own words on why it failed)."""
-        if self._errlog is None:
-            return ""
-        try:
-            self._errlog.flush()
-            size = self._errlog.seek(0, 2)
-            self._errlog.seek(max(0, size - chars * 4))
-            return " ".join(self._errlog.read().split())[-chars:]
-        except (OSError, ValueError):
-            return ""
+    def stderr_tail(self) -> str:
+        """"; its stderr ends: ..." for a stdio server that wrote to stderr, else ""."""
+        return stderr_tail(self._errlog) if self._errlog is not None else ""
 
     async def _serve(self, run: "_Run", ready: asyncio.Future) -> None:
         from mcp import ClientSession
@@ -135,7 +127,7 @@ class McpConnection:
             run.end(ServerDied("the connection was cancelled"))
             raise
         except BaseException as exc:  # the SDK's task groups wrap the cause in exception groups
-            cause = _leaf(exc)
+            cause = leaf_error(exc)
             if not ready.done():
                 ready.set_exception(StartFailed(f"{type(cause).__name__}: {cause}"))
             run.end(ServerDied(f"{type(cause).__name__}: {cause}"))
@@ -170,9 +162,3 @@ class _Run:
             job = self.jobs.get_nowait()
             if job is not None and not job[3].done():
                 job[3].set_exception(ServerDied("the server session ended before the call was sent"))
-
-
-def _leaf(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
-    return error

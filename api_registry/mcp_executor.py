@@ -23,6 +23,7 @@ import queue
 import threading
 from typing import Any
 
+from api_registry.importers.mcp_server import masked
 from api_registry.mcp_connection import CallTimedOut, LoopThread, McpConnection, RpcError, ServerDied, StartFailed
 from api_registry.mcp_result import error_text, result_value
 from api_registry.registry import McpEntry
@@ -128,7 +129,7 @@ class McpExecutor:
             loop.run(connection.start(), timeout=self.start_timeout_s + 10)
         except (StartFailed, TimeoutError, OSError) as exc:
             why = _masked_text(f"MCP server {pool.text!r} could not be started: {exc}"
-                               + _stderr(connection), connection)
+                               + connection.stderr_tail(), connection)
             with pool.lock:
                 pool.failed_starts += 1
                 if pool.failed_starts >= MAX_FAILED_STARTS:
@@ -149,7 +150,7 @@ class McpExecutor:
         except (ServerDied, TimeoutError) as exc:
             return Outcome(ok=False, code="worker_died", message=_masked_text(
                 f"MCP server {pool.text!r} went away during the call ({exc}); "
-                f"it starts again for the next call" + _stderr(connection), connection))
+                f"it starts again for the next call" + connection.stderr_tail(), connection))
         except RpcError as exc:
             return Outcome(ok=False, code="execution_error", message=_masked_text(str(exc), connection))
         if getattr(reply, "is_error", False):
@@ -157,31 +158,15 @@ class McpExecutor:
         return Outcome(ok=True, result=_masked_value(result_value(reply), connection))
 
 
-def _stderr(connection: McpConnection) -> str:
-    tail = connection.stderr_tail()
-    return f"; its stderr ends: {tail}" if tail else ""
-
-
-def _secrets(connection: McpConnection) -> list[str]:
-    spec = connection.spec
-    return sorted({v for _, v in (*spec.env, *spec.headers) if v and len(v) >= 4}, key=len, reverse=True)
-
-
 def _masked_text(text: str, connection: McpConnection) -> str:
-    for secret in _secrets(connection):
-        text = text.replace(secret, redaction.MASK)
-    return redaction.bounded(text)
+    return redaction.bounded(masked(text, connection.spec))
 
 
 def _masked_value(value: Any, connection: McpConnection) -> Any:
     """The result with every secret the server was given (and every one this process knows) masked."""
-    secrets = _secrets(connection)
-
     def mask(item: Any) -> Any:
         if isinstance(item, str):
-            for secret in secrets:
-                item = item.replace(secret, redaction.MASK)
-            return redaction.mask_known(item)
+            return masked(item, connection.spec, shapes=False)
         if isinstance(item, list):
             return [mask(v) for v in item]
         if isinstance(item, dict):

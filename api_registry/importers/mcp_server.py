@@ -79,14 +79,16 @@ def list_tools(spec: McpSpec, timeout_s: float = LIST_TIMEOUT_S) -> McpListing:
             return asyncio.run(asyncio.wait_for(_list(spec, errlog), timeout_s))
         except asyncio.TimeoutError:
             raise TimeoutError(f"MCP server {spec.text!r} did not list its tools within {timeout_s:.0f} s"
-                               + _tail(errlog)) from None
+                               + stderr_tail(errlog)) from None
         except BaseExceptionGroup as group:  # the SDK's task groups wrap the cause, sometimes twice
-            cause = _leaf(group)
+            cause = leaf_error(group)
             raise RuntimeError(f"MCP server {spec.text!r} failed: {type(cause).__name__}: {cause}"
-                               + _tail(errlog)) from None
+                               + stderr_tail(errlog)) from None
 
 
-def _tail(errlog, chars: int = 300) -> str:
+def stderr_tail(errlog, chars: int = 300) -> str:
+    """"; its stderr ends: ..." from the file a stdio server writes its stderr to ("" if it wrote nothing):
+    the server's own words on why it failed, whitespace folded, bounded."""
     try:
         errlog.flush()
         errlog.seek(max(0, errlog.seek(0, 2) - chars * 4))
@@ -96,7 +98,8 @@ def _tail(errlog, chars: int = 300) -> str:
     return f"; its stderr ends: {text}" if text else ""
 
 
-def _leaf(error: BaseException) -> BaseException:
+def leaf_error(error: BaseException) -> BaseException:
+    """The one real cause inside the SDK's (nested) exception groups."""
     while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
         error = error.exceptions[0]
     return error
@@ -176,5 +179,16 @@ def import_mcp(spec: McpSpec | str, timeout_s: float = LIST_TIMEOUT_S) -> McpLis
         spec = McpSpec.parse(spec) if isinstance(spec, str) else spec
         return list_tools(spec, timeout_s)
     except (ValueError, TimeoutError, OSError, RuntimeError) as exc:
-        text = spec if isinstance(spec, str) else spec.text
-        return ImportResult(errors=[RegistryLoadError(text, None, str(exc)[:500])])
+        text, message = (spec, str(exc)) if isinstance(spec, str) else (spec.text, masked(str(exc), spec))
+        return ImportResult(errors=[RegistryLoadError(text, None, message[:500])])
+
+
+def masked(text: str, spec: McpSpec, shapes: bool = True) -> str:
+    """``text`` with the secret values ``spec`` carries (env, headers) and every known secret masked (a
+    server may print or echo its own configuration); ``shapes``: also credential-shaped text, which is
+    right for an error message but not for data (a result may hold a legitimate ``token=`` field)."""
+    from apigen import redaction
+
+    for secret in sorted({v for _, v in (*spec.env, *spec.headers) if v and len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, redaction.MASK)
+    return redaction.redact(text) if shapes else redaction.mask_known(text)
