@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import json
 import queue
+import re
 import threading
 from typing import Any
 
@@ -33,6 +34,7 @@ MAX_FAILED_STARTS = 2
 _CACHE: dict[tuple[str, str], Outcome] = {}
 _CACHE_LIMIT = 100_000
 _CACHE_LOCK = threading.Lock()
+_SCHEME_CREDENTIALS = re.compile(r"[A-Za-z][\w.-]*\s+(\S+)")  # an HTTP auth scheme and its token68
 
 
 class _ServerPool:
@@ -160,8 +162,12 @@ def _stderr(connection: McpConnection) -> str:
 
 
 def _secrets(connection: McpConnection) -> list[str]:
+    """The server's secret values, and the credentials of an ``Authorization: Bearer <token>``-style
+    header alone too: a server that quotes the token back rarely quotes the scheme with it."""
     spec = connection.spec
-    return sorted({v for _, v in (*spec.env, *spec.headers) if v and len(v) >= 4}, key=len, reverse=True)
+    values = {v for _, v in (*spec.env, *spec.headers)}
+    values |= {m[1] for _, v in spec.headers if (m := _SCHEME_CREDENTIALS.fullmatch(v.strip()))}
+    return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
 
 
 def _masked_text(text: str, connection: McpConnection) -> str:
