@@ -58,6 +58,7 @@ class McpConnection:
         self.start_timeout_s = start_timeout_s
         self.identity: tuple[str, str] | None = None  # (name, version) the live server reported
         self._run: _Run | None = None
+        self._ending: set[asyncio.Task] = set()  # earlier runs still shutting their server down
         self._errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") if not spec.url else None
 
     @property
@@ -67,6 +68,9 @@ class McpConnection:
 
     async def start(self) -> None:
         ready = asyncio.get_running_loop().create_future()
+        if self._run is not None and self._run.task is not None and not self._run.task.done():
+            self._ending.add(self._run.task)  # a timed-out run: ``close`` waits for its server to go too
+        self._ending = {task for task in self._ending if not task.done()}
         self._run = run = _Run()
         run.task = asyncio.create_task(self._serve(run, ready))
         try:
@@ -83,14 +87,20 @@ class McpConnection:
         await run.jobs.put((name, arguments, timeout_s, done))
         return await done
 
-    async def close(self, grace_s: float = 5.0) -> None:
+    async def close(self, grace_s: float = 8.0) -> None:
+        """End the session and wait for every server this connection started, a timed-out one still
+        shutting down included (the SDK escalates to a kill within ~6 s); stopping the loop before
+        that would leave it running."""
         run = self._run
+        tasks = {task for task in self._ending if not task.done()}
         if run is not None and run.task is not None and not run.task.done():
             await run.jobs.put(None)
-            try:
-                await asyncio.wait_for(asyncio.shield(run.task), grace_s)
-            except (asyncio.TimeoutError, Exception):
-                run.task.cancel()
+            tasks.add(run.task)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace_s)
+            for task in late:
+                task.cancel()
+        self._ending.clear()
         if self._errlog is not None:
             self._errlog.close()
             self._errlog = None

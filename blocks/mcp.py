@@ -37,7 +37,10 @@ class McpServer(Block):
     def _one_way_in(self) -> "McpServer":
         if bool(self.command) == bool(self.url):
             raise ValueError("an McpServer needs either a command or a url, not both")
-        redaction.register(self.env, self.headers)  # masked in every text the process stores or logs
+        from api_registry.importers.mcp_server import spec_secrets
+
+        # masked in every text the process stores or logs; a header's bare token too ("Bearer <token>")
+        redaction.register(self.env, self.headers, *spec_secrets(self.spec("-")))
         return self
 
     def spec(self, block_name: str):

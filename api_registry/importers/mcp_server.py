@@ -183,12 +183,23 @@ def import_mcp(spec: McpSpec | str, timeout_s: float = LIST_TIMEOUT_S) -> McpLis
         return ImportResult(errors=[RegistryLoadError(text, None, message[:500])])
 
 
+_SCHEME_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\s+(\S{4,})")  # "Bearer <token>", "Basic <b64>"
+
+
+def spec_secrets(spec: McpSpec) -> list[str]:
+    """The server's secret values, longest first, with the credential of an ``Authorization: Bearer
+    <token>``-style header alone too: a server that quotes the token back rarely quotes the scheme."""
+    values = {v for _, v in (*spec.env, *spec.headers)}
+    values |= {m[1] for _, v in spec.headers if (m := _SCHEME_CREDENTIALS.fullmatch(v.strip()))}
+    return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+
+
 def masked(text: str, spec: McpSpec, shapes: bool = True) -> str:
     """``text`` with the secret values ``spec`` carries (env, headers) and every known secret masked (a
     server may print or echo its own configuration); ``shapes``: also credential-shaped text, which is
     right for an error message but not for data (a result may hold a legitimate ``token=`` field)."""
     from apigen import redaction
 
-    for secret in sorted({v for _, v in (*spec.env, *spec.headers) if v and len(v) >= 4}, key=len, reverse=True):
+    for secret in spec_secrets(spec):
         text = text.replace(secret, redaction.MASK)
     return redaction.redact(text) if shapes else redaction.mask_known(text)

@@ -2,7 +2,8 @@
 
 Its tools leave server-side evidence so tests can tell what really ran: every call is appended to the
 file named by ``LAB_LOG`` (one JSON line: tool, arguments, pid). ``add_note`` is marked destructive,
-``crash`` ends the process mid-call, ``sleep`` outlasts a timeout, ``fail`` raises (``isError``).
+``crash`` ends the process mid-call, ``sleep`` outlasts a timeout, ``fail`` raises (``isError``), and
+``env_names`` shows which environment variables reached the server (names only, never values).
 Run: ``python lab_server.py`` (stdio) or ``python lab_server.py --http PORT`` (streamable HTTP).
 """
 
@@ -64,6 +65,13 @@ def sleep(seconds: float) -> str:
     _log("sleep", seconds=seconds)
     time.sleep(seconds)
     return "awake"
+
+
+@server.tool(annotations=READ_ONLY)
+def env_names() -> list[str]:
+    """The names of the server's environment variables, sorted (never their values)."""
+    _log("env_names")
+    return sorted(os.environ)
 
 
 @server.tool(annotations=ToolAnnotations(destructive_hint=True))
