@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -71,14 +72,30 @@ class McpListing:
 
 def list_tools(spec: McpSpec, timeout_s: float = LIST_TIMEOUT_S) -> McpListing:
     """Start (or reach) the server, initialize, list its tools; ``TimeoutError``/``OSError``/``RuntimeError``
-    when it cannot be reached or does not answer as an MCP server within ``timeout_s``."""
-    try:
-        return asyncio.run(asyncio.wait_for(_list(spec), timeout_s))
-    except asyncio.TimeoutError:
-        raise TimeoutError(f"MCP server {spec.text!r} did not list its tools within {timeout_s:.0f} s") from None
-    except BaseExceptionGroup as group:  # the SDK's task groups wrap the cause, sometimes twice
-        cause = _leaf(group)
-        raise RuntimeError(f"MCP server {spec.text!r} failed: {type(cause).__name__}: {cause}") from None
+    when it cannot be reached or does not answer as an MCP server within ``timeout_s``, with the end of
+    what a stdio server wrote to stderr (a file of ours: this process's stderr may be no file at all)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        try:
+            return asyncio.run(asyncio.wait_for(_list(spec, errlog), timeout_s))
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"MCP server {spec.text!r} did not list its tools within {timeout_s:.0f} s"
+                               + _said(errlog, spec)) from None
+        except BaseExceptionGroup as group:  # the SDK's task groups wrap the cause, sometimes twice
+            cause = _leaf(group)
+            raise RuntimeError(f"MCP server {spec.text!r} failed: {type(cause).__name__}: {cause}"
+                               + _said(errlog, spec)) from None
+
+
+def _said(errlog, spec: McpSpec, chars: int = 300) -> str:
+    """The end of the server's stderr, on one line, with the secrets it was given masked."""
+    from apigen.redaction import MASK
+
+    errlog.seek(0)
+    tail = " ".join(errlog.read()[-chars * 4:].split())[-chars:]
+    for _, secret in (*spec.env, *spec.headers):
+        if len(secret) >= 4:
+            tail = tail.replace(secret, MASK)
+    return f"; its stderr ends: {tail}" if tail else ""
 
 
 def _leaf(error: BaseException) -> BaseException:
@@ -87,10 +104,10 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
-async def _list(spec: McpSpec) -> McpListing:
+async def _list(spec: McpSpec, errlog) -> McpListing:
     from mcp import ClientSession
 
-    async with transport(spec) as streams:
+    async with transport(spec, errlog) as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:
             init = await session.initialize()
@@ -113,7 +130,8 @@ def server_identity(init) -> tuple[str, str]:
 
 def transport(spec: McpSpec, errlog=None):
     """The SDK's client transport for ``spec``. A stdio server gets the SDK's minimal environment (PATH,
-    HOME, ...) plus the spec's own variables: never this process's other variables (provider keys)."""
+    HOME, ...) plus the spec's own variables: never this process's other variables (provider keys); its
+    stderr goes to ``errlog``, a real file (the SDK's default is whatever ``sys.stderr`` was at import)."""
     if spec.url:
         return _http_transport(spec)
     from mcp import StdioServerParameters
@@ -121,7 +139,7 @@ def transport(spec: McpSpec, errlog=None):
 
     params = StdioServerParameters(command=spec.command[0], args=list(spec.command[1:]),
                                    env={**get_default_environment(), **dict(spec.env)})
-    return stdio_client(params) if errlog is None else stdio_client(params, errlog=errlog)
+    return stdio_client(params, errlog=errlog)
 
 
 @asynccontextmanager
