@@ -27,3 +27,21 @@ WEATHER_TOOL = {"name": "get_weather", "description": "Forecast for a city.",
                 "parameters": {"city": {"type": "str", "description": "City"},
                                "days": {"type": "int, optional", "description": "Days"}}}
 NEWS_TOOL = {"name": "get_news", "description": "News.", "parameters": {"topic": {"type": "str", "description": "Topic"}}}
+
+
+# The lab MCP server (tests/mcp_servers/lab_server.py) over stdio, and what it logged it ran.
+LAB_SERVER = Path(__file__).parent / "mcp_servers" / "lab_server.py"
+
+
+def lab_command(**env: object) -> str:
+    """Its command line, with ``env`` (LAB_LOG, LAB_NOTES, ...) set through ``env``: a stdio server is
+    given only a minimal environment, never this process's variables."""
+    import shlex
+    import sys
+
+    return shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable, str(LAB_SERVER)])
+
+
+def lab_calls(log: Path) -> list[dict]:
+    """The calls the lab server really ran: tool, arguments, pid, ppid."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

@@ -10,16 +10,17 @@ from apigen.config import LLMConfig
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-def test_blocks_register_creates_the_three_block_types(capsys):
+def test_blocks_register_creates_the_four_block_types(capsys):
     from prefect.client.orchestration import get_client
 
     assert main(["blocks", "register"]) == 0
-    assert capsys.readouterr().out.count("registered block type") == 3
+    assert capsys.readouterr().out.count("registered block type") == 4
 
     async def slugs():
         async with get_client() as client:
             return {b.slug for b in await client.read_block_types()}
-    assert {"apigen-llm-endpoint", "apigen-api-credentials", "apigen-dataset-store"} <= asyncio.run(slugs())
+    assert {"apigen-llm-endpoint", "apigen-api-credentials", "apigen-dataset-store",
+            "apigen-mcp-server"} <= asyncio.run(slugs())
 
 
 def test_llm_config_names_a_block_and_the_key_is_loaded_only_at_call_time():

@@ -42,6 +42,10 @@ def test_a_missing_or_silent_or_non_mcp_server_is_one_load_error():
     assert not silent.specs and "did not list its tools within 3 s" in silent.errors[0].message
     chatter = import_mcp(f"{shlex.quote(sys.executable)} -c 'print(1); print(\"not json\")'", timeout_s=10)
     assert not chatter.specs and chatter.errors and chatter.errors[0].source.endswith("\"not json\")'")
+    # Its own words on stderr end the message, the secrets it was given masked.
+    said = import_mcp(McpSpec(text="quitter", command=(sys.executable, "-c", "import os, sys; sys.exit('no token: ' + "
+                                                       "os.environ['T'])"), env=(("T", "tok-SECRET-1"),)), timeout_s=10)
+    assert said.errors[0].message.endswith("its stderr ends: no token: ***")
 
 
 def test_registry_list_shows_the_servers_tools(capsys):

@@ -34,15 +34,19 @@ def run(args: argparse.Namespace) -> int:
     from api_registry.sources import load_registry
 
     sources = registry_sources(args)
+    checking = args.registry_command == "check"
+    if checking:
+        quiet_prefect(args.verbose)
+    if checking or sources.mcp_blocks:
+        prefect_api.start()  # a temporary server starts while the registry loads
+    if sources.mcp_blocks:
+        prefect_api.ready()  # McpServer blocks are read from the Prefect API as the registry loads
     registry = load_registry(sources)
     for error in [*registry.errors, *registry.warnings]:
         print(f"warning: {error}", file=sys.stderr)
-    if args.registry_command == "list":
+    if not checking:
         return _list(registry, args.json)
     from apigen.config import ExecutionSettings
-
-    quiet_prefect(args.verbose)
-    prefect_api.start()
     from flows.registry_check import registry_check
 
     prefect_api.ready()
@@ -50,11 +54,25 @@ def run(args: argparse.Namespace) -> int:
         registry=sources, timeout_s=args.timeout, credentials_block=args.credentials_block,
         sandbox_env=sandbox_env(args), mcp_timeout_s=args.mcp_timeout))
     print(f"{summary['usable']} of {summary['apis']} APIs usable; "
-          f"execution failures {summary['execution_failures'] or 'none'}; doc flags {summary['doc_flags'] or 'none'}")
+          f"execution failures {summary['execution_failures'] or 'none'}; doc flags {summary['doc_flags'] or 'none'}"
+          + (f"; not executed {summary['not_executed']}" if summary.get("not_executed") else ""))
     for line in summary.get("sandbox", ()):
         print(line)  # "sandbox isolation: network: ...; uid: ...": what the Python APIs really ran under
+    _print_mcp_calls(args.out)
     print(f"report: {args.out} (and {os.path.splitext(args.out)[0]}.md)" + (f"; run: {run_url}" if run_url else ""))
     return 0
+
+
+def _print_mcp_calls(report_path: str) -> None:
+    """Each MCP tool's example call and its outcome, from the report just written (one line each)."""
+    import json
+
+    from api_registry.check import call_text, one_line, outcome_text
+
+    with open(report_path, encoding="utf-8") as handle:
+        tools = [r for r in json.load(handle)["apis"] if r["kind"] == "mcp"]
+    for report in tools:
+        print(one_line(f"mcp {'usable' if report['usable'] else 'unusable'}: {call_text(report)} {outcome_text(report)}"))
 
 
 def _list(registry: Any, as_json: bool) -> int:

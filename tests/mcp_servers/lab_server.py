@@ -1,9 +1,11 @@
 """A small MCP server for the tests, written with the official SDK's server API (``MCPServer``).
 
 Its tools leave server-side evidence so tests can tell what really ran: every call is appended to the
-file named by ``LAB_LOG`` (one JSON line: tool, arguments, pid). ``add_note`` is marked destructive,
-``crash`` ends the process mid-call, ``sleep`` outlasts a timeout, ``fail`` raises (``isError``), and
-``env_names`` shows which environment variables reached the server (names only, never values).
+file named by ``LAB_LOG`` (one JSON line: tool, arguments, pid and the pid of the process that started
+it). ``whoami`` tells, by hash prefix only, whether ``LAB_TOKEN`` (stdio) or an ``Authorization`` header
+(HTTP) reached it; ``env_names`` shows which environment variables reached it (names, never values).
+``add_note`` is marked destructive, ``crash`` ends the process mid-call, ``sleep`` outlasts a timeout,
+``fail`` raises (``isError``; the SDK's server hides the reason and says only "Error executing tool fail").
 Run: ``python lab_server.py`` (stdio) or ``python lab_server.py --http PORT`` (streamable HTTP).
 """
 
@@ -14,7 +16,7 @@ import os
 import sys
 import time
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 
 server = MCPServer("apigen-lab", version="1.0.0")
@@ -25,7 +27,12 @@ def _log(tool: str, **arguments) -> None:
     path = os.environ.get("LAB_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"tool": tool, "arguments": arguments, "pid": os.getpid()}) + "\n")
+            handle.write(json.dumps({"tool": tool, "arguments": arguments, "pid": os.getpid(),
+                                     "ppid": os.getppid()}) + "\n")
+
+
+def _sha_prefix(text: str | None) -> str | None:
+    return __import__("hashlib").sha256(text.encode()).hexdigest()[:8] if text else None
 
 
 @server.tool(annotations=READ_ONLY)
@@ -36,12 +43,12 @@ def multiply(a: int, b: int) -> int:
 
 
 @server.tool(annotations=READ_ONLY)
-def whoami() -> dict:
-    """The server's process id and whether the LAB_TOKEN variable reached it (never its value)."""
+def whoami(ctx: Context) -> dict:
+    """The server's process id and whether the LAB_TOKEN variable or an Authorization header reached it
+    (never their values)."""
     _log("whoami")
-    token = os.environ.get("LAB_TOKEN")
-    return {"pid": os.getpid(), "token_sha_prefix": (__import__("hashlib").sha256(token.encode()).hexdigest()[:8]
-                                                     if token else None)}
+    return {"pid": os.getpid(), "token_sha_prefix": _sha_prefix(os.environ.get("LAB_TOKEN")),
+            "authorization_sha_prefix": _sha_prefix((ctx.headers or {}).get("authorization"))}
 
 
 @server.tool(annotations=READ_ONLY)
