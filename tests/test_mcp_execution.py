@@ -321,3 +321,19 @@ def test_streamable_http_server_with_and_without_headers_and_when_it_goes_away(t
     finally:
         server.kill()
         executor.close()
+
+
+def test_an_sse_url_speaks_the_older_http_sse_transport(tmp_path, free_port):
+    log = tmp_path / "calls.jsonl"
+    server = subprocess.Popen([sys.executable, str(LAB), "--sse", str(free_port)],
+                              env={**os.environ, "LAB_LOG": str(log)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    executor = McpExecutor(size=1, timeout_s=20, start_timeout_s=20)
+    try:
+        wait_for_port(free_port)
+        registry = listed(McpSpec.parse(f"http://127.0.0.1:{free_port}/sse"))
+        assert executor.call(registry.mcp["multiply"], {"a": 9, "b": 5}).result == {"result": 45}
+        assert [(c["tool"], c["pid"]) for c in logged(log)] == [("multiply", server.pid)]
+    finally:
+        server.kill()
+        executor.close()

@@ -1,7 +1,8 @@
 """Import the tools of an MCP server (``tools/list``) through the official ``mcp`` SDK client.
 
 A SPEC is a stdio command line (``"python -m mcp_server_time"``, ``"uvx mcp-server-time"``,
-``"npx -y @modelcontextprotocol/server-everything"``) or a streamable-HTTP URL (``http(s)://...``).
+``"npx -y @modelcontextprotocol/server-everything"``) or a streamable-HTTP URL (``http(s)://...``; one whose
+path ends in ``/sse`` is spoken to with the older HTTP+SSE transport).
 The server is untrusted: its reply is bounded in time, each tool's ``inputSchema`` goes through the
 same ``ToolSpec`` normalization as any imported doc (a tool that does not fit is a load error naming
 it, the others still import), and its annotations are read as booleans only. Each tool's category is
@@ -20,6 +21,7 @@ import shlex
 import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from api_registry.importers import ImportResult
 from api_registry.registry import RegistryLoadError
@@ -132,6 +134,10 @@ def server_identity(init) -> tuple[str, str]:
 def transport(spec: McpSpec, errlog=None):
     """The SDK's client transport for ``spec``. A stdio server gets the SDK's minimal environment (PATH,
     HOME, ...) plus the spec's own variables: never this process's other variables (provider keys)."""
+    if spec.url and urlsplit(spec.url).path.rstrip("/").endswith("/sse"):
+        from mcp.client.sse import sse_client
+
+        return sse_client(spec.url, headers=dict(spec.headers) or None)  # the older HTTP+SSE transport
     if spec.url:
         return _http_transport(spec)
     from mcp import StdioServerParameters

@@ -6,7 +6,8 @@ it). ``whoami`` tells, by hash prefix only, whether ``LAB_TOKEN`` (stdio) or an 
 (HTTP) reached it; ``env_names`` shows which environment variables reached it (names, never values).
 ``add_note`` is marked destructive, ``crash`` ends the process mid-call, ``sleep`` outlasts a timeout,
 ``fail`` raises (``isError``; the SDK's server hides the reason and says only "Error executing tool fail").
-Run: ``python lab_server.py`` (stdio) or ``python lab_server.py --http PORT`` (streamable HTTP).
+Run: ``python lab_server.py`` (stdio), ``python lab_server.py --http PORT`` (streamable HTTP at ``/mcp``)
+or ``--sse PORT`` (HTTP+SSE at ``/sse``).
 """
 
 from __future__ import annotations
@@ -93,5 +94,7 @@ def add_note(text: str) -> str:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    elif len(sys.argv) > 2 and sys.argv[1] == "--sse":
+        server.run("sse", host="127.0.0.1", port=int(sys.argv[2]))
     else:
         server.run()
