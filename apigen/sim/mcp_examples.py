@@ -4,7 +4,8 @@ A bundled function carries examples that are known to run; an MCP tool has only 
 the schema proposes (``api_registry.arguments.example_arguments``) may or may not be accepted (a
 description may name a time zone that does not exist), so each candidate call is tried once on the
 real server: the accepted ones become the tool's examples, the ones it rejects become its "raising"
-arguments, which the simulator plants as execution-stage flaws. Only read-only tools are tried, and
+arguments, which the simulator plants as execution-stage flaws. Every value the schema proposes is
+tried at least once. Only read-only tools are tried, and
 never one the run would refuse; other tools get the candidates as examples, untried.
 """
 
@@ -16,20 +17,34 @@ from typing import Callable
 
 from api_registry.arguments import example_arguments
 from api_registry.registry import McpEntry, Registry
+from api_registry.schema_examples import candidate_values
 
 ExampleLookup = Callable[[str], tuple[list[dict], list[dict]]]
-CANDIDATE_CALLS = 8  # argument sets tried per tool
+CANDIDATE_CALLS = 8  # argument sets tried per tool beyond those that cover every proposed value
+MAX_CALLS = 32
 
 
 def candidate_calls(entry: McpEntry, count: int = CANDIDATE_CALLS, seed: int = 0) -> list[dict]:
-    """Up to ``count`` distinct argument sets drawn from the values the tool's schema proposes."""
+    """Distinct argument sets built from the values the tool's schema proposes: first one per proposed
+    value of each required parameter (so every value is tried once: a description's example may be the
+    one the server refuses), then up to ``count`` more drawn at random; at most ``MAX_CALLS``."""
     rng = random.Random(f"{seed}:{entry.name}")
+    parameters = entry.spec.parameters
+    properties, required = parameters.get("properties", {}), parameters.get("required", [])
     seen: dict[str, dict] = {}
+
+    def add(arguments: dict) -> None:
+        if len(seen) < MAX_CALLS:
+            seen.setdefault(json.dumps(arguments, sort_keys=True), arguments)
+
+    for name in required:
+        for value in candidate_values(properties.get(name, {})):
+            add({**example_arguments(parameters, rng), name: value})
+    covering = len(seen)
     for _ in range(count * 4):
-        arguments = example_arguments(entry.spec.parameters, rng)
-        seen.setdefault(json.dumps(arguments, sort_keys=True), arguments)
-        if len(seen) >= count:
+        if len(seen) >= covering + count:
             break
+        add(example_arguments(parameters, rng))
     return list(seen.values())
 
 
