@@ -23,7 +23,7 @@ from apigen.config import ExecutionSettings, LLMConfig, RunConfig
 from apigen.sim.content import FLAW_STAGE
 from apigen.sim.mcp_examples import mcp_lookup
 from apigen.sim.server import SimConfig, SimServer, registry_lookup
-from helpers import read_dataset
+from helpers import lab_calls, lab_command, read_dataset
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -151,3 +151,22 @@ def test_planted_bad_calls_are_rejected_at_their_stage_and_clean_ones_verified(p
                     assert_real_result(call, result, now)
     assert stages["format"] and stages["execution"] and stages["semantic"] and stages["verified"] >= 20
     assert summary["stages"]["execution"]["failed"] == stages["execution"]
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_generate_never_runs_a_destructive_tool_unless_allowed(tmp_path, allow):
+    from apigen.cli import main
+
+    log, notes = tmp_path / "calls.jsonl", tmp_path / "notes.txt"
+    server = lab_command(LAB_LOG=log, LAB_NOTES=notes)
+    # --mcp-timeout 2: the lab server's `sleep` is sampled too, with made-up durations
+    assert main(["generate", "--simulate", "--mcp", server, "--n", "30", "--styles", "simple", "--mcp-timeout", "2",
+                 "--out", str(tmp_path / "out"), *(["--allow-destructive"] if allow else [])]) == 0
+    verified, rejected, _ = read_dataset(tmp_path / "out")
+    offered = {tool["name"] for row in verified + rejected for tool in json.loads(row["tools"])}
+    ran = {call["tool"] for call in lab_calls(log)}
+    if allow:
+        assert "add_note" in offered and "add_note" in ran and notes.read_text().strip()
+    else:  # neither offered to the model nor ever run, though the other tools were
+        assert "add_note" not in offered and "add_note" not in ran and not notes.exists()
+        assert {"multiply", "whoami"} & ran

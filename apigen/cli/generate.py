@@ -171,11 +171,12 @@ def _mcp_sim_lookup(args: argparse.Namespace):
         return None
     from api_registry.mcp_executor import McpExecutor
     from api_registry.sources import RegistrySources, load_registry
-    from apigen.sim.mcp_examples import mcp_lookup
+    from apigen.sim.mcp_examples import PROBE_TIMEOUT_S, mcp_lookup
     from apigen.sim.server import registry_lookup
 
     registry = load_registry(RegistrySources(bundled=False, mcp=tuple(args.mcp), allow_destructive=args.allow_destructive))
-    executor = McpExecutor(size=1, timeout_s=args.mcp_timeout, cached=False)  # stage 2 calls again, for real
+    executor = McpExecutor(size=1, timeout_s=min(args.mcp_timeout, PROBE_TIMEOUT_S),
+                           cached=False)  # stage 2 calls again, for real
     try:
         return mcp_lookup(registry, registry_lookup(), executor.call, seed=args.seed)
     finally:

@@ -22,6 +22,8 @@ from api_registry.schema_examples import candidate_values
 ExampleLookup = Callable[[str], tuple[list[dict], list[dict]]]
 CANDIDATE_CALLS = 8  # argument sets tried per tool beyond those that cover every proposed value
 MAX_CALLS = 32
+GIVE_UP = {"timeout", "worker_died", "server_unavailable"}
+PROBE_TIMEOUT_S = 10.0  # per call: a probe is a quick look, not the run
 
 
 def candidate_calls(entry: McpEntry, count: int = CANDIDATE_CALLS, seed: int = 0) -> list[dict]:
@@ -61,10 +63,13 @@ def probe(registry: Registry, run: Callable[[McpEntry, dict], object], seed: int
         good, bad = [], []
         for arguments in calls:
             outcome = run(entry, arguments)
+            code = getattr(outcome, "code", None)
             if getattr(outcome, "ok", False):
                 good.append(arguments)
-            elif getattr(outcome, "code", None) == "execution_error":
+            elif code == "execution_error":
                 bad.append(arguments)
+            elif code in GIVE_UP:
+                break  # a tool that hangs or takes its server down will not teach anything more
         found[name] = (good, bad)
     return found
 
