@@ -6,7 +6,6 @@ the lab server's call log (tool, arguments, pid) and the processes that exist.""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shlex
 import socket
@@ -15,7 +14,6 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from mcp.client.stdio import get_default_environment
@@ -27,9 +25,9 @@ from api_registry.sources import RegistrySources, load_registry
 from api_registry.spec import ToolSpec
 from apigen.models import FunctionCall
 from apigen.verify.execution import CallExecutor, check_execution
+from helpers import LAB_SERVER, lab_calls, lab_command
 
 PYTHON = shlex.quote(sys.executable)
-LAB = Path(__file__).parent / "mcp_servers" / "lab_server.py"
 TIME_SERVER = f"{PYTHON} -m mcp_server_time"
 # An SDK server whose tool refuses with a JSON-RPC error (not an isError result) for a bad argument.
 RPC_ERROR_SERVER = """
@@ -45,23 +43,12 @@ server.run()
 """
 
 
-def lab_command(log: Path, notes: Path | None = None) -> str:
-    """The lab server's command line; its variables ride on ``env`` (a stdio server gets no others)."""
-    variables = f"LAB_LOG={shlex.quote(str(log))}" + (f" LAB_NOTES={shlex.quote(str(notes))}" if notes else "")
-    return f"env {variables} {PYTHON} {shlex.quote(str(LAB))}"
-
-
 def listed(spec: McpSpec | str) -> Registry:
     listing = import_mcp(spec)
     assert isinstance(listing, McpListing), listing.errors
     registry = Registry()
     registry.add_mcp(listing)
     return registry
-
-
-def logged(log: Path) -> list[dict]:
-    """The calls the lab server really received, in order."""
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def gone(pid: int, within_s: float = 10.0) -> bool:
@@ -119,7 +106,7 @@ def test_time_server_refusing_a_timezone_is_an_execution_error_in_its_own_words(
 
 def test_an_is_error_reply_is_an_execution_error_and_the_server_stays_up(tmp_path):
     log = tmp_path / "calls.jsonl"
-    registry = listed(lab_command(log))
+    registry = listed(lab_command(LAB_LOG=log))
     executor = McpExecutor(size=1, timeout_s=30)
     try:
         failed = executor.call(registry.mcp["fail"], {"reason": "no"})
@@ -129,7 +116,7 @@ def test_an_is_error_reply_is_an_execution_error_and_the_server_stays_up(tmp_pat
         assert rejected.code == "execution_error" and "valid integer" in rejected.message
         assert executor.call(registry.mcp["multiply"], {"a": 6, "b": 7}).result == {"result": 42}
         assert executor.servers_started(registry.mcp["fail"]) == 1
-        assert [c["tool"] for c in logged(log)] == ["fail", "multiply"]  # arguments it rejected never ran the tool
+        assert [c["tool"] for c in lab_calls(log)] == ["fail", "multiply"]  # arguments it rejected never ran the tool
     finally:
         executor.close()
 
@@ -149,14 +136,14 @@ def test_a_json_rpc_error_is_an_execution_error_with_the_servers_text():
 
 def test_a_server_dying_mid_call_is_worker_died_and_the_next_call_runs_on_a_new_process(tmp_path):
     log = tmp_path / "calls.jsonl"
-    registry = listed(lab_command(log))
+    registry = listed(lab_command(LAB_LOG=log))
     executor = McpExecutor(size=1, timeout_s=30)
     try:
         assert executor.call(registry.mcp["multiply"], {"a": 2, "b": 3}).ok
         died = executor.call(registry.mcp["crash"], {})
         assert died.code == "worker_died" and "starts again" in died.message
         assert executor.call(registry.mcp["multiply"], {"a": 2, "b": 4}).result == {"result": 8}
-        first, crashed, after = logged(log)
+        first, crashed, after = lab_calls(log)
         assert crashed["tool"] == "crash" and crashed["pid"] == first["pid"] != after["pid"]
         assert executor.servers_started(registry.mcp["crash"]) == 2
     finally:
@@ -165,7 +152,7 @@ def test_a_server_dying_mid_call_is_worker_died_and_the_next_call_runs_on_a_new_
 
 def test_a_call_past_its_timeout_ends_early_and_that_server_is_shut_down_even_if_close_follows(tmp_path):
     log = tmp_path / "calls.jsonl"
-    registry = listed(lab_command(log))
+    registry = listed(lab_command(LAB_LOG=log))
     executor = McpExecutor(size=1, timeout_s=1)
     try:
         start = time.monotonic()
@@ -174,22 +161,22 @@ def test_a_call_past_its_timeout_ends_early_and_that_server_is_shut_down_even_if
         assert executor.call(registry.mcp["multiply"], {"a": 3, "b": 3}).result == {"result": 9}
     finally:
         executor.close()  # right away, while the busy server may still be winding down
-    sleeper, restarted = logged(log)
+    sleeper, restarted = lab_calls(log)
     assert sleeper["tool"] == "sleep" and sleeper["pid"] != restarted["pid"]
     assert gone(sleeper["pid"]) and gone(restarted["pid"])
 
 
 def test_each_worker_reuses_one_server_process(tmp_path):
     log = tmp_path / "calls.jsonl"
-    registry = listed(lab_command(log))
+    registry = listed(lab_command(LAB_LOG=log))
     executor = McpExecutor(size=2, timeout_s=30)
     multiply = registry.mcp["multiply"]
     try:
         with ThreadPoolExecutor(max_workers=2) as threads:
             outcomes = list(threads.map(lambda i: executor.call(multiply, {"a": i, "b": 3}), range(20)))
         assert [o.result for o in outcomes] == [{"result": 3 * i} for i in range(20)]
-        pids = {c["pid"] for c in logged(log)}
-        assert len(logged(log)) == executor.calls == 20
+        pids = {c["pid"] for c in lab_calls(log)}
+        assert len(lab_calls(log)) == executor.calls == 20
         assert 1 <= len(pids) <= 2 and executor.servers_started(multiply) == len(pids)
     finally:
         executor.close()
@@ -198,18 +185,18 @@ def test_each_worker_reuses_one_server_process(tmp_path):
 
 def test_a_call_runs_once_per_server_identity_and_arguments(tmp_path):
     log = tmp_path / "calls.jsonl"
-    registry = listed(lab_command(log))
+    registry = listed(lab_command(LAB_LOG=log))
     executor = McpExecutor(size=1, timeout_s=30)
     try:
         first = executor.call(registry.mcp["multiply"], {"a": 5, "b": 8})
         again = executor.call(registry.mcp["multiply"], {"b": 8, "a": 5})
         assert first == again and first.result == {"result": 40}
-        assert executor.calls == 1 and len(logged(log)) == 1
+        assert executor.calls == 1 and len(lab_calls(log)) == 1
         # The same server under another command line is another identity: its result is its own.
-        other = listed(lab_command(log).replace("env ", "env LAB_VARIANT=2 ", 1))
+        other = listed(lab_command(LAB_VARIANT=2, LAB_LOG=log))
         assert other.mcp["multiply"].identity != registry.mcp["multiply"].identity
         assert executor.call(other.mcp["multiply"], {"a": 5, "b": 8}).result == {"result": 40}
-        assert executor.calls == 2 and len(logged(log)) == 2
+        assert executor.calls == 2 and len(lab_calls(log)) == 2
     finally:
         executor.close()
 
@@ -238,7 +225,7 @@ def test_a_server_that_cannot_start_is_given_up_after_two_tries(tmp_path):
 
 def test_a_destructive_tool_runs_only_when_allowed(tmp_path):
     log, notes = tmp_path / "calls.jsonl", tmp_path / "notes.txt"
-    command = lab_command(log, notes)
+    command = lab_command(LAB_LOG=log, LAB_NOTES=notes)
     call = FunctionCall(name="add_note", arguments={"text": "buy milk"})
     for allowed in (False, True):
         registry = load_registry(RegistrySources(bundled=False, mcp=(command,), allow_destructive=allowed))
@@ -252,7 +239,7 @@ def test_a_destructive_tool_runs_only_when_allowed(tmp_path):
                 assert verdict.status == "skipped" and [f.code for f in verdict.errors] == ["destructive_tool"]
                 assert "--allow-destructive" in verdict.errors[0].message
                 assert stage.run(call).code == "destructive_tool"  # run directly, still refused
-                assert not notes.exists() and logged(log) == [] and stage.mcp.calls == 0
+                assert not notes.exists() and lab_calls(log) == [] and stage.mcp.calls == 0
             else:
                 assert verdict.status == "passed" and verdict.results == ({"result": "noted"},)
                 assert notes.read_text() == "buy milk\n"
@@ -264,7 +251,7 @@ def test_a_server_gets_its_own_secrets_not_this_processs_keys(tmp_path, monkeypa
     provider_key = "sk-test-" + "q" * 40
     monkeypatch.setenv("OPENAI_API_KEY", provider_key)
     secret = "lab-token-7c1d90e2b5"
-    spec = McpSpec(text=f"block:lab-{tmp_path.name} {PYTHON} {LAB}", command=(sys.executable, str(LAB)),
+    spec = McpSpec(text=f"block:lab-{tmp_path.name} {PYTHON} {LAB_SERVER}", command=(sys.executable, str(LAB_SERVER)),
                    env=(("LAB_TOKEN", secret),))
     assert secret not in repr(spec)
     registry = listed(spec)
@@ -296,7 +283,7 @@ def wait_for_port(port: int, within_s: float = 30.0) -> None:
 
 def test_streamable_http_server_with_and_without_headers_and_when_it_goes_away(tmp_path, free_port):
     log = tmp_path / "calls.jsonl"
-    server = subprocess.Popen([sys.executable, str(LAB), "--http", str(free_port)],
+    server = subprocess.Popen([sys.executable, str(LAB_SERVER), "--http", str(free_port)],
                               env={**os.environ, "LAB_LOG": str(log)}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     executor = McpExecutor(size=1, timeout_s=20, start_timeout_s=20)
@@ -310,7 +297,7 @@ def test_streamable_http_server_with_and_without_headers_and_when_it_goes_away(t
         assert executor.call(authed.mcp["multiply"], {"a": 7, "b": 6}).result == {"result": 42}
         echoed = executor.call(authed.mcp["multiply"], {"a": token, "b": 1})  # the server quotes bad input
         assert echoed.code == "execution_error" and token not in echoed.message and "***" in echoed.message
-        assert {c["pid"] for c in logged(log)} == {server.pid}
+        assert {c["pid"] for c in lab_calls(log)} == {server.pid}
         server.kill()
         server.wait()
         start = time.monotonic()
@@ -325,7 +312,7 @@ def test_streamable_http_server_with_and_without_headers_and_when_it_goes_away(t
 
 def test_an_sse_url_speaks_the_older_http_sse_transport(tmp_path, free_port):
     log = tmp_path / "calls.jsonl"
-    server = subprocess.Popen([sys.executable, str(LAB), "--sse", str(free_port)],
+    server = subprocess.Popen([sys.executable, str(LAB_SERVER), "--sse", str(free_port)],
                               env={**os.environ, "LAB_LOG": str(log)}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     executor = McpExecutor(size=1, timeout_s=20, start_timeout_s=20)
@@ -333,7 +320,7 @@ def test_an_sse_url_speaks_the_older_http_sse_transport(tmp_path, free_port):
         wait_for_port(free_port)
         registry = listed(McpSpec.parse(f"http://127.0.0.1:{free_port}/sse"))
         assert executor.call(registry.mcp["multiply"], {"a": 9, "b": 5}).result == {"result": 45}
-        assert [(c["tool"], c["pid"]) for c in logged(log)] == [("multiply", server.pid)]
+        assert [(c["tool"], c["pid"]) for c in lab_calls(log)] == [("multiply", server.pid)]
     finally:
         server.kill()
         executor.close()
