@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
 from api_registry.python_functions import PythonFunction
+from api_registry.registry import McpEntry
 
 if TYPE_CHECKING:
     from api_registry.registry import Registry
@@ -72,7 +73,7 @@ def entry_fingerprint(entry: Any) -> dict[str, Any] | None:
     server's identity (command or URL, reported name and version, the tool's schema)."""
     if entry is None:
         return None
-    if hasattr(entry, "server_version"):  # an McpEntry (imported lazily: the SDK is not needed otherwise)
+    if isinstance(entry, McpEntry):
         return {"mcp": entry.identity, "server": entry.server.text, "version": entry.server_version,
                 "destructive": entry.destructive}
     if isinstance(entry, PythonFunction):

@@ -18,7 +18,6 @@ masked in everything that comes back, results included.
 from __future__ import annotations
 
 import atexit
-import json
 import queue
 import threading
 from typing import Any
@@ -66,7 +65,9 @@ class McpExecutor:
     def call(self, entry: McpEntry, arguments: dict[str, Any]) -> Outcome:
         if not self.cached:
             return self._call(entry, arguments)
-        key = (entry.identity, json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        from apigen.verify.execution import canonical_arguments  # the CallExecutor cache's form too
+
+        key = (entry.identity, canonical_arguments(arguments))
         with _CACHE_LOCK:
             if key in _CACHE:
                 return _CACHE[key]

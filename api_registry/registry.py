@@ -19,6 +19,7 @@ import pkgutil
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -83,7 +84,7 @@ class McpEntry:
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    @cached_property  # hashed once per entry, not on every call (frozen: cached_property writes __dict__)
     def identity(self) -> str:
         import hashlib
         import json

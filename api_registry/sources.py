@@ -87,10 +87,10 @@ def _load(sources: RegistrySources) -> Registry:
 def mcp_specs(sources: RegistrySources) -> list:
     """The MCP servers of ``sources``: command lines and URLs as given, then each block's server."""
     specs: list = list(sources.mcp)
-    for name in sources.mcp_blocks:
+    if sources.mcp_blocks:
         from apigen.redaction import redact
         from blocks.mcp import McpServer
-
+    for name in sources.mcp_blocks:
         try:
             specs.append(McpServer.load(name).spec(name))
         except Exception as exc:  # a missing or malformed block is a load error, not a crash

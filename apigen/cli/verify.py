@@ -6,10 +6,10 @@ import argparse
 import os
 
 from apigen.cli import prefect_api
-from apigen.cli.common import (add_mcp_sources, mcp_sources, DEDUP_HELP_VERIFY, HOSTED_TIMEOUT_S, JUDGE_BATCH_HELP, LOCAL_TIMEOUT_S, MODEL_ENV,
-                               SANDBOX_ENV_HELP, UsageError, add_dedup_options, add_verbose, decontamination_files,
-                               default_timeout, judge_batch, preflight_endpoints, quiet_prefect, sandbox_env,
-                               split_list)
+from apigen.cli.common import (DEDUP_HELP_VERIFY, HOSTED_TIMEOUT_S, JUDGE_BATCH_HELP, LOCAL_TIMEOUT_S, MODEL_ENV,
+                               SANDBOX_ENV_HELP, UsageError, add_dedup_options, add_mcp_sources, add_verbose,
+                               decontamination_files, default_timeout, judge_batch, mcp_sources, preflight_endpoints,
+                               quiet_prefect, sandbox_env, split_list)
 from apigen.models import STAGES
 
 NAME = "verify"

@@ -17,6 +17,7 @@ from typing import Callable
 
 from api_registry.arguments import example_arguments
 from api_registry.registry import McpEntry, Registry
+from api_registry.sandbox import Outcome
 from api_registry.schema_examples import candidate_values
 
 ExampleLookup = Callable[[str], tuple[list[dict], list[dict]]]
@@ -50,7 +51,7 @@ def candidate_calls(entry: McpEntry, count: int = CANDIDATE_CALLS, seed: int = 0
     return list(seen.values())
 
 
-def probe(registry: Registry, run: Callable[[McpEntry, dict], object], seed: int = 0) -> dict[str, tuple[list[dict], list[dict]]]:
+def probe(registry: Registry, run: Callable[[McpEntry, dict], Outcome], seed: int = 0) -> dict[str, tuple[list[dict], list[dict]]]:
     """(examples, raising arguments) per MCP tool; ``run(entry, arguments)`` is one real call (an Outcome)."""
     found: dict[str, tuple[list[dict], list[dict]]] = {}
     for name, entry in registry.mcp.items():
@@ -63,8 +64,8 @@ def probe(registry: Registry, run: Callable[[McpEntry, dict], object], seed: int
         good, bad = [], []
         for arguments in calls:
             outcome = run(entry, arguments)
-            code = getattr(outcome, "code", None)
-            if getattr(outcome, "ok", False):
+            code = outcome.code
+            if outcome.ok:
                 good.append(arguments)
             elif code == "execution_error":
                 bad.append(arguments)
@@ -74,7 +75,7 @@ def probe(registry: Registry, run: Callable[[McpEntry, dict], object], seed: int
     return found
 
 
-def mcp_lookup(registry: Registry, base: ExampleLookup, run: Callable[[McpEntry, dict], object],
+def mcp_lookup(registry: Registry, base: ExampleLookup, run: Callable[[McpEntry, dict], Outcome],
                seed: int = 0) -> ExampleLookup:
     """``base`` for every other tool; the probed examples for the registry's MCP tools."""
     probed = probe(registry, run, seed)
