@@ -34,10 +34,16 @@ def default_workers() -> int:
 
 
 def _warm(modules: tuple[str, ...]) -> None:
+    """A worker's start: its modules imported, then frozen out of its garbage collections
+    (``apigen.gc_policy``: the worker is apigen's own process)."""
     import importlib
 
+    from apigen import gc_policy
+
+    gc_policy.own_process()
     for name in modules:
         importlib.import_module(name)
+    gc_policy.freeze_loaded()
 
 
 def _ready() -> int:

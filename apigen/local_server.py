@@ -36,10 +36,11 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from apigen.prefect_server_process import APP
+
 STATE_FILE = "apigen-server.json"
 LOG_FILE = "apigen-server.log"
 STARTUP_TIMEOUT_S = 180.0  # a fresh PREFECT_HOME runs ~200 database migrations; slow on a busy 2-core box
-APP = "prefect.server.api.server:create_app"
 
 
 class ServerError(Exception):
@@ -138,7 +139,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--factory", APP, "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "apigen.prefect_server_process", "--factory", APP, "--host", host, "--port", str(port),
             "--log-level", "error", "--lifespan", "on"]
 
 

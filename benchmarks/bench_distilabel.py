@@ -1,16 +1,18 @@
 """Benchmark: `apigen generate` against distilabel 1.5.3's APIGen pipeline on one simulated endpoint.
 
     python benchmarks/bench_distilabel.py [--n 2000] [--concurrency 8] [--latency-ms 200]
-                                          [--root /tmp/base .] [--skip-distilabel | --skip-ours]
+                                          [--root /tmp/base .] [--judge-batch 1 4]
+                                          [--skip-distilabel | --skip-ours]
 
 distilabel is installed once, with pinned versions, in its own venv (``--venv``, default
 ~/.cache/apigen-bench/distilabel-1.5.3); the project's venv is never touched. Each side runs in turn
 against a fresh ``apigen sim-llm`` (same seed and settings); requests and peak requests in flight are
 its ``/stats`` counters. Both sides start as a first run would: ours with a fresh PREFECT_HOME
 (temporary Prefect server included), distilabel from a fresh process. Wall is the whole process;
-verified pairs per minute = verified pairs / wall. ``--root`` runs our side from other checkouts too
-(e.g. a pristine copy of main, then this one: a before/after back to back), the simulator always
-from this one.
+verified pairs per minute = verified pairs / wall. ``--judge-batch 1 4`` runs our side once per
+value (1, the default, judges one sample per request as the paper and distilabel do). ``--root`` runs
+our side from other checkouts too (e.g. a pristine copy of main, then this one: a before/after back
+to back), the simulator always from this one.
 
 distilabel's rows: the bundled registry's functions, cycled, one function and its tool per row (as
 its docs do); its few-shot examples come from the bundled xlam seeds through DataSampler and
@@ -133,22 +135,23 @@ def run_distilabel(python: Path, args: argparse.Namespace, sim: str, work: Path)
     return {"side": "distilabel 1.5.3", **counts, "wall_s": wall, **figures}
 
 
-def run_ours(root: Path, args: argparse.Namespace, sim: str, work: Path) -> dict:
-    out = work / f"ours-{root.name}"
+def run_ours(side: tuple[Path, int], args: argparse.Namespace, sim: str, work: Path) -> dict:
+    root, judge_batch = side
+    out = work / f"ours-{root.name}-k{judge_batch}"
     env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(root),
            "PREFECT_HOME": tempfile.mkdtemp(prefix="prefect-home-", dir=work)}
     env.pop("PREFECT_API_URL", None)
     command = [sys.executable, "-m", "apigen.cli", "generate", "--model", f"openai/{SIM_MODEL}",
                "--api-base", f"{sim}/v1", "--n", str(args.n), "--concurrency", str(args.concurrency),
-               "--seed", str(args.seed), "--out", str(out)]
+               "--seed", str(args.seed), "--out", str(out), *(["--judge-batch", str(judge_batch)] if judge_batch > 1 else [])]
     wall, counts, _ = timed(command, env, root, sim)
     summary = json.loads((out / "summary.json").read_text())
-    return {"side": f"apigen ({root})", **counts, "wall_s": wall, "rows": summary["generated"],
+    return {"side": f"apigen ({root}{f', --judge-batch {judge_batch}' if judge_batch > 1 else ''})", **counts, "wall_s": wall, "rows": summary["generated"],
             "generated": summary["generated"], "verified": summary["verified"]}
 
 
 def table(results: list[dict], n: int, concurrency: int, latency_ms: float) -> str:
-    """A Markdown table; ratios compare the last side (apigen) with the first (distilabel).
+    """A Markdown table; ratios compare each later side (apigen) with the first (distilabel).
 
     rows: what the pipeline outputs (distilabel: one row per input row, parsed or not; apigen: one per
     pair returned). parsed: rows holding a query and its calls. verified: passed all three checks."""
@@ -162,10 +165,11 @@ def table(results: list[dict], n: int, concurrency: int, latency_ms: float) -> s
                      f"| {r['verified']:,} | {r['requests'] / r['wall_s']:.1f} | {r['rows_per_min']:,.0f} "
                      f"| {r['verified_per_min']:,.0f} |")
     if len(results) >= 2 and results[0]["verified_per_min"]:
-        first, last = results[0], results[-1]
-        lines.append(f"ratio {last['side']} / {first['side']}: verified pairs/min "
-                     f"{last['verified_per_min'] / first['verified_per_min']:.2f}x, rows/min "
-                     f"{last['rows_per_min'] / first['rows_per_min']:.2f}x")
+        first = results[0]
+        for last in results[1:]:
+            lines.append(f"ratio {last['side']} / {first['side']}: verified pairs/min "
+                         f"{last['verified_per_min'] / first['verified_per_min']:.2f}x, rows/min "
+                         f"{last['rows_per_min'] / first['rows_per_min']:.2f}x")
         lines.append("verified pairs per request: " + ", ".join(
             f"{r['side']} {r['verified'] / r['requests']:.2f}" for r in results if r["requests"]))
     return "\n".join(lines)
@@ -180,6 +184,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--root", type=Path, nargs="+", default=[ROOT],
                         help="checkouts to run our side from, one run each in this order (e.g. /tmp/base .)")
+    parser.add_argument("--judge-batch", type=int, nargs="+", default=[1], metavar="K",
+                        help="our side's --judge-batch, one run per value (default 1, as the paper judges)")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="where distilabel's venv lives")
     parser.add_argument("--skip-distilabel", action="store_true")
     parser.add_argument("--skip-ours", action="store_true")
@@ -188,8 +194,8 @@ def main() -> None:
     args = parser.parse_args()
 
     python = None if args.skip_distilabel else ensure_venv(args.venv)
-    sides = ([(run_distilabel, python)] if python else []) + [(run_ours, root.resolve()) for root in
-                                                                (() if args.skip_ours else args.root)]
+    sides = ([(run_distilabel, python)] if python else []) + [
+        (run_ours, (root.resolve(), k)) for root in (() if args.skip_ours else args.root) for k in args.judge_batch]
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-distilabel-") as tmp:
         for run, first in sides:  # each side on a fresh simulator: its counters are that side's alone

@@ -135,6 +135,8 @@ def _run_batches(config: RunConfig, tasks: dict[str, Any], export: RunExport, pr
         index, step = stage_of.pop(future)
         value = future.result()  # raises the task's own error
         del future  # the batch is only in ``value`` now, dropped once handed on
+        if step == 0:
+            export.prepare()  # the dedup index is built beside the batches, once the first requests are out
         if live is not None:
             if step == 0:
                 live.generated(config.batch_pairs(index), value.samples)

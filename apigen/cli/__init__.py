@@ -62,7 +62,12 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Called without ``argv`` (the ``apigen`` script, ``python -m apigen.cli``) it is
-    the process's entry point and ends the process itself (see ``_exit_without_teardown``)."""
+    the process's entry point, owns the process's garbage collector (``apigen.gc_policy``) and ends the
+    process itself (see ``_exit_without_teardown``)."""
+    if argv is None:
+        from apigen import gc_policy
+
+        gc_policy.own_process()
     code = _main(argv)
     if argv is None and not os.environ.get("APIGEN_FULL_TEARDOWN"):  # that variable: the normal shutdown
         _exit_without_teardown(code)

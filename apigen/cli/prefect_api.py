@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import Any
 
+from apigen import gc_policy
+
 _run_api: Any = None  # this run's apigen.local_server.RunApi, chosen by start()
 
 
@@ -27,9 +29,11 @@ def start() -> None:
 
 def ready() -> None:
     """Wait for the run's Prefect API (a temporary server may still be starting): call before the
-    first thing that talks to Prefect (a flow, a block load)."""
+    first thing that talks to Prefect (a flow, a block load). By then the run's modules are imported:
+    they are frozen out of later garbage collections (``apigen.gc_policy``)."""
     start()
     _run_api.ready()
+    gc_policy.freeze_loaded()
 
 
 def close() -> None:
@@ -71,7 +75,8 @@ def prewarm_litellm() -> None:
         try:
             import litellm  # noqa: F401
         except Exception:  # the real request reports any problem with litellm
-            pass
+            return
+        gc_policy.freeze_loaded()
     threading.Thread(target=load, name="apigen-prewarm-litellm", daemon=True).start()
 
 
