@@ -22,7 +22,7 @@ from apigen.cli import main
 from apigen.models import FunctionCall
 from apigen.verify.execution import CallExecutor
 from blocks.mcp import McpServer
-from helpers import LAB_SERVER, lab_calls
+from helpers import LAB_SERVER, lab_calls, read_dataset
 
 SECRET = "lab-token-SECRET-4242"
 LAB_TOOLS = {"multiply", "whoami", "env_names", "fail", "crash", "sleep", "add_note"}
@@ -109,3 +109,22 @@ def test_an_http_block_sends_its_headers_to_the_server_only(tmp_path, free_port)
     assert whoami.ok and whoami.result["authorization_sha_prefix"] == _sha_prefix(f"Bearer {SECRET}")
     assert [c["tool"] for c in lab_calls(log)] == ["multiply", "whoami"]
     assert all(SECRET not in t for t in _public_texts(sources, registry, outcomes))
+
+
+def test_simulate_probes_a_block_servers_tools_before_generating(tmp_path, capsys):
+    """``generate --simulate --mcp-block``: the simulator's calls come from examples tried on the block's
+    server first, as with ``--mcp``. Four single-call pairs call at most four tools; the probe tries
+    every read-only one (the destructive ``add_note`` is never tried)."""
+    log = tmp_path / "lab.log"
+    McpServer(command=sys.executable, args=[str(LAB_SERVER)],
+              env={"LAB_TOKEN": SECRET, "LAB_LOG": str(log)}).save("lab-probe", overwrite=True)
+    out = tmp_path / "out"
+    assert main(["generate", "--simulate", "--mcp-block", "lab-probe", "--n", "4", "--styles", "simple",
+                 "--mcp-timeout", "2", "--out", str(out)]) == 0
+    verified, rejected, _ = read_dataset(out)
+    assert len(verified) + len(rejected) == 4
+    assert {c["tool"] for c in lab_calls(log)} == LAB_TOOLS - {"add_note"}
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+    texts = [p for p in out.rglob("*") if p.suffix in (".json", ".jsonl", ".md")]
+    assert texts and not any(SECRET in p.read_text() for p in texts)

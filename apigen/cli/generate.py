@@ -165,16 +165,20 @@ def _generate(args: argparse.Namespace, config: Any) -> int:
 
 
 def _mcp_sim_lookup(args: argparse.Namespace):
-    """With --mcp: the simulator's examples for the servers' tools, tried on the servers first
-    (``apigen.sim.mcp_examples``); None (the bundled examples only) without."""
-    if not args.mcp:
+    """With --mcp or --mcp-block: the simulator's examples for the servers' tools, tried on the servers
+    first (``apigen.sim.mcp_examples``); None (the bundled examples only) without."""
+    if not args.mcp and not args.mcp_block:
         return None
     from api_registry.mcp_executor import McpExecutor
     from api_registry.sources import RegistrySources, load_registry
     from apigen.sim.mcp_examples import PROBE_TIMEOUT_S, mcp_lookup
     from apigen.sim.server import registry_lookup
 
-    registry = load_registry(RegistrySources(bundled=False, mcp=tuple(args.mcp), allow_destructive=args.allow_destructive))
+    if args.mcp_block:  # McpServer blocks are read from the Prefect API
+        quiet_prefect(args.verbose)
+        prefect_api.ready()
+    registry = load_registry(RegistrySources(bundled=False, mcp=tuple(args.mcp), mcp_blocks=tuple(args.mcp_block),
+                                             allow_destructive=args.allow_destructive))
     executor = McpExecutor(size=1, timeout_s=min(args.mcp_timeout, PROBE_TIMEOUT_S),
                            cached=False)  # stage 2 calls again, for real
     try:
