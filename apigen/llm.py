@@ -154,20 +154,35 @@ class CallStats:
 
 
 _LEAN: dict[str, Any] = {}
+_LEAN_LOCK = threading.Lock()
 
 
 def _litellm():
     import litellm  # lazy: see module docstring
 
-    if not _LEAN:
-        litellm.suppress_debug_info = True  # no "Give Feedback" banners on every failed call
-        _skip_unused_cost_calculation(litellm)
-        warm = threading.Thread(target=_import_failure_path, name="apigen-litellm-warm", daemon=True)
-        warm.start()
-        # A process that ends while this import runs would deadlock in its finalization (litellm's
-        # client finalizers import modules whose lock the stopped thread holds): let it finish first.
-        atexit.register(warm.join, 30)
+    with _LEAN_LOCK:  # the CLI's warm-up thread and the first request may both get here first
+        if not _LEAN:
+            litellm.suppress_debug_info = True  # no "Give Feedback" banners on every failed call
+            _skip_unused_cost_calculation(litellm)
+            warm = threading.Thread(target=_import_failure_path, name="apigen-litellm-warm", daemon=True)
+            warm.start()
+            # A process that ends while this import runs would deadlock in its finalization (litellm's
+            # client finalizers import modules whose lock the stopped thread holds): let it finish first.
+            atexit.register(warm.join, 30)
     return litellm
+
+
+def warm_up() -> None:
+    """Import litellm and load what its first call would otherwise load while requests wait: its
+    default tokenizer (tiktoken's cl100k, ~0.15 s), which every completion route reads. For a thread
+    that runs while the process starts."""
+    _litellm()
+    try:
+        from litellm.main import _get_encoding
+
+        _get_encoding()
+    except Exception:  # another litellm layout, or no tokenizer: the first call copes as it would have
+        pass
 
 
 def _import_failure_path() -> None:

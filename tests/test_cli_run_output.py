@@ -83,7 +83,7 @@ def test_without_a_tty_progress_is_logged_as_lines_during_the_run(tmp_path):
     try:
         assert "serving" in sim.stdout.readline()
         run = subprocess.Popen([sys.executable, "-m", "apigen.cli", "generate", "--model", "openai/apigen-sim",
-                                "--api-base", f"http://127.0.0.1:{port}/v1", "--n", "32", "--batch-size", "8",
+                                "--api-base", f"http://127.0.0.1:{port}/v1", "--n", "32", "--batch-size", "6",
                                 "--concurrency", "2", "--out", str(tmp_path / "o")],
                                env={**os.environ, "APIGEN_LLM_API_KEY": "sim-key", "APIGEN_PROGRESS_INTERVAL_S": "1"},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -99,6 +99,8 @@ def test_without_a_tty_progress_is_logged_as_lines_during_the_run(tmp_path):
     assert ended - progress[0][0] > 2  # the first line came while the run still had seconds to go
     done = [int(re.match(r"generate: (\d+)", line).group(1)) for _, line in progress]
     assert done == sorted(done) and done[-1] >= 1 and re.search(r", \d+ s$", progress[-1][1])
+    # batch size 6 at 4 pairs per request plans 2 requests (8 pairs) per batch: 4 batches, not ceil(32 / 6) = 6
+    assert done[-1] == 4
 
 
 def _readme_block_script() -> str:

@@ -216,7 +216,7 @@ def _run(config: Any, verbose: bool) -> int:
 
     prefect_api.prewarm_litellm()
     prefect_api.ready()
-    with progress_display(config.n, config.batch_size):
+    with progress_display(config.n, config.batch_count):
         summary, run_url = prefect_api.run_flow(generate_dataset, config=config)
     print_summary(summary, summary.get("output", config.out), run_url)
     return 0

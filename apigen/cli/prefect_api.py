@@ -64,16 +64,18 @@ _PREWARMED = threading.Event()
 
 
 def prewarm_litellm() -> None:
-    """Import litellm (~3 s) on a background thread, where it overlaps the waits of the start (the
-    preflight's request, the Prefect server starting, the flow run being created); the first LLM
-    request would otherwise pay for it. Once per process."""
+    """Import litellm (~3 s) and its tokenizer (``apigen.llm.warm_up``) on a background thread, where
+    they overlap the waits of the start (the preflight's request, the Prefect server starting, the
+    flow run being created); the first LLM request would otherwise pay for them. Once per process."""
     if _PREWARMED.is_set():
         return
     _PREWARMED.set()
 
     def load() -> None:
         try:
-            import litellm  # noqa: F401
+            from apigen.llm import warm_up
+
+            warm_up()
         except Exception:  # the real request reports any problem with litellm
             return
         gc_policy.freeze_loaded()

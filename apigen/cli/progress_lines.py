@@ -18,11 +18,11 @@ class ProgressLines:
     ``generate: 12 of 100 batches (4,800 of 40,000 pairs); format: 10 of 100 batches ..., 35 s``;
     without a known total (verify reads its input as it goes), ``format: 3 batches (6,000 rows), 12 s``."""
 
-    def __init__(self, total_pairs: int | None, batch_size: int, stages: tuple[str, ...],
+    def __init__(self, total_pairs: int | None, total_batches: int | None, stages: tuple[str, ...],
                  interval_s: float = INTERVAL_S, unit: str = "pairs", stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic):
-        self.total_pairs, self.stages, self.interval_s, self.unit = total_pairs, stages, interval_s, unit
-        self.total_batches = -(-total_pairs // max(batch_size, 1)) if total_pairs else None
+        self.total_pairs, self.total_batches = total_pairs, total_batches
+        self.stages, self.interval_s, self.unit = stages, interval_s, unit
         self.stream = stream or sys.stderr
         self.clock = clock
         self.batches = {stage: 0 for stage in stages}

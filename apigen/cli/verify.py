@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         # No bars on a terminal: the row count is unknown until the input is read. Lines, always.
-        with OutputLock(args.out, "apigen verify"), progress_lines(None, args.batch_size, stages, unit="rows"):
+        with OutputLock(args.out, "apigen verify"), progress_lines(None, None, stages, unit="rows"):
             summary, run_url = prefect_api.run_flow(
                 verify_dataset, input=os.path.abspath(args.input), out=args.out, stages=stages, judge=judge,
                 execution=execution, batch_size=args.batch_size, dedup=args.dedup,

@@ -19,19 +19,19 @@ from apigen.models import STAGES
 console = Console(stderr=True)
 
 
-def progress_lines(total: int | None, batch_size: int, stages: tuple[str, ...], unit: str = "pairs"):
+def progress_lines(total: int | None, batches: int | None, stages: tuple[str, ...], unit: str = "pairs"):
     """Plain progress lines every few seconds (``APIGEN_PROGRESS_INTERVAL_S``, default 5)."""
     from apigen.cli.progress_lines import INTERVAL_S, ProgressLines
 
     interval = float(os.environ.get("APIGEN_PROGRESS_INTERVAL_S") or INTERVAL_S)
-    return ProgressLines(total, batch_size, stages, interval_s=interval, unit=unit)
+    return ProgressLines(total, batches, stages, interval_s=interval, unit=unit)
 
 
 @contextmanager
-def progress_display(total: int, batch_size: int) -> Iterator[None]:
+def progress_display(total: int, batches: int) -> Iterator[None]:
     """Rich bars when stderr is a terminal; else a plain line every few seconds (``progress_lines``)."""
     if not sys.stderr.isatty():
-        with progress_lines(total, batch_size, ("generate", *STAGES)):
+        with progress_lines(total, batches, ("generate", *STAGES)):
             yield
         return
     bars = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
