@@ -2,9 +2,9 @@
 
 A run imports Prefect, litellm, pyarrow and datasketch: some 580,000 container objects that live
 as long as the process. With CPython's default thresholds (700, 10, 10) the collector walks them
-again and again. In a 2,000-pair ``generate`` at concurrency 32 (200 ms endpoint), 11 full
-collections of ~0.2 s each held the GIL for 3.0-3.4 s of a 24 s run. Each one stalled every
-request in flight, and they made up a third of the start-up's CPU.
+again and again. In a 2,000-pair ``generate`` at concurrency 32 (200 ms endpoint), collections held
+the GIL for 3.0-3.4 s of a 24 s run, 2.3 s of it in 11 full ones. Each stalled every request in
+flight; in a run of 8 pairs they were 1.6 s, a third of the start-up's CPU.
 
 So, in a process whose entry point is apigen's CLI:
 
